@@ -1,0 +1,555 @@
+// Package mailstore keeps users' mail in the Maildir++ layout on a hackpadfs
+// file system.
+//
+// The layout is the one Dovecot and mutt use, so an existing Maildir can be
+// served and one written here can be read by them:
+//
+//	<user>/cur, new, tmp          the INBOX
+//	<user>/.Sent/cur, new, tmp    a folder; "Archive/2025" is ".Archive.2025"
+//
+// A message is written to tmp/ and renamed into new/ (or cur/ when it already
+// has flags), so a reader never sees half a message. Flags live in the file
+// name's ":2,<letters>" info suffix. UIDs, UIDVALIDITY and UIDNEXT live in a
+// per-mailbox "wirelab-uidlist" file (in the spirit of Dovecot's
+// dovecot-uidlist): a header line, then one "<uid> <base name>" line per
+// message, appended as mail arrives and rewritten when mail is expunged. A UID
+// is never reused: UIDNEXT only grows, and a mailbox that is deleted and
+// created again gets a new UIDVALIDITY (RFC 3501 §2.3.1.1).
+//
+// The store is the single writer of its directory tree; Refresh picks up mail
+// that another program dropped into new/ or cur/ meanwhile. Every change is
+// published on a change feed (Watch) so that other sessions on the same
+// mailbox learn of it.
+package mailstore
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hack-pad/hackpadfs"
+
+	"github.com/wirelab/wirelab/engine/clock"
+)
+
+// Inbox is the name of every user's primary mailbox (RFC 3501 §5.1).
+const Inbox = "INBOX"
+
+// Separator is the hierarchy delimiter of mailbox names as sessions see them.
+const Separator = "/"
+
+// Limits.
+const (
+	// MaxMailboxNameLength bounds a mailbox name in octets, so a folder's
+	// directory name stays well under the 255-octet file name limit of
+	// common file systems.
+	MaxMailboxNameLength = 200
+	// MaxMessageSize bounds a stored message. Dovecot and Postfix default to
+	// a few tens of MiB; 64 MiB leaves room for big attachments in a lab.
+	MaxMessageSize = 64 << 20
+)
+
+// Errors callers branch on.
+var (
+	ErrNoUser         = errors.New("mailstore: no such user")
+	ErrNoMailbox      = errors.New("mailstore: no such mailbox")
+	ErrMailboxExists  = errors.New("mailstore: mailbox already exists")
+	ErrBadMailboxName = errors.New("mailstore: invalid mailbox name")
+	ErrNoMessage      = errors.New("mailstore: no such message")
+	ErrLocked         = errors.New("mailstore: maildrop is locked by another session")
+	ErrTooBig         = errors.New("mailstore: message too big")
+)
+
+// Options configure a Store.
+type Options struct {
+	// Clock stamps UIDVALIDITY values and unique file names. Nil means a
+	// virtual clock at clock.Epoch, which keeps tests deterministic.
+	Clock clock.Clock
+	// Hostname goes into unique file names as Maildir asks. Empty means
+	// "wirelab".
+	Hostname string
+	// Sync makes every write durable (fsync) before it is acknowledged. Turn
+	// it on for an on-disk store; in-memory file systems ignore it.
+	Sync bool
+}
+
+// Store is a collection of users' Maildir++ trees on one file system. It is
+// safe for concurrent use.
+type Store struct {
+	fs    hackpadfs.FS
+	clock clock.Clock
+	host  string
+	sync  bool
+
+	openMu    sync.Mutex
+	mu        sync.Mutex
+	mailboxes map[mailboxKey]*mailbox
+	locks     map[string]bool
+	watchers  map[mailboxKey]map[int]func(Change)
+	watchSeq  int
+	uniqueSeq uint64
+	lastValid uint32
+}
+
+type mailboxKey struct{ user, name string }
+
+// New returns a store over fsys. The file system's root holds one directory
+// per user.
+func New(fsys hackpadfs.FS, opts Options) *Store {
+	c := opts.Clock
+	if c == nil {
+		c = clock.NewVirtual(time.Time{})
+	}
+	host := opts.Hostname
+	if host == "" {
+		host = "wirelab"
+	}
+	return &Store{
+		fs:        fsys,
+		clock:     c,
+		host:      host,
+		sync:      opts.Sync,
+		mailboxes: make(map[mailboxKey]*mailbox),
+		locks:     make(map[string]bool),
+		watchers:  make(map[mailboxKey]map[int]func(Change)),
+	}
+}
+
+// FS returns the file system the store lives on.
+func (s *Store) FS() hackpadfs.FS { return s.fs }
+
+// Clock returns the store's clock.
+func (s *Store) Clock() clock.Clock { return s.clock }
+
+// validUser rejects names that would escape the store root.
+func validUser(user string) error {
+	if user == "" || user == "." || user == ".." || strings.ContainsAny(user, "/\\\x00") || !hackpadfs.ValidPath(user) {
+		return fmt.Errorf("%w: %q", ErrNoUser, user)
+	}
+	return nil
+}
+
+// EnsureUser creates the user's INBOX if it does not exist yet.
+func (s *Store) EnsureUser(user string) error {
+	if err := validUser(user); err != nil {
+		return err
+	}
+	_, err := s.mailbox(user, Inbox, true)
+	return err
+}
+
+// HasUser reports whether the user has a Maildir in the store.
+func (s *Store) HasUser(user string) bool {
+	if validUser(user) != nil {
+		return false
+	}
+	info, err := hackpadfs.Stat(s.fs, path.Join(user, "cur"))
+	return err == nil && info.IsDir()
+}
+
+// dirOf maps a mailbox name to its Maildir++ directory under the user's root.
+// Segments are joined with '.', and a literal '.' or '%' inside a segment is
+// percent-escaped so that names map one to one onto directories.
+func dirOf(user, name string) (string, error) {
+	if strings.EqualFold(name, Inbox) {
+		return user, nil
+	}
+	if name == "" || len(name) > MaxMailboxNameLength {
+		return "", fmt.Errorf("%w: %q", ErrBadMailboxName, name)
+	}
+	var b strings.Builder
+	for _, seg := range strings.Split(name, Separator) {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", fmt.Errorf("%w: %q", ErrBadMailboxName, name)
+		}
+		b.WriteByte('.')
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			switch {
+			case c < 0x20 || c == 0x7f || c == '\\':
+				return "", fmt.Errorf("%w: %q has a control character or backslash", ErrBadMailboxName, name)
+			case c == '.' || c == '%':
+				fmt.Fprintf(&b, "%%%02X", c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+	}
+	return user + "/" + b.String(), nil
+}
+
+// nameOf inverts dirOf for a folder directory name such as ".Archive.2025".
+func nameOf(dir string) (string, bool) {
+	if len(dir) < 2 || dir[0] != '.' || dir == ".." {
+		return "", false
+	}
+	segs := strings.Split(dir[1:], ".")
+	for i, seg := range segs {
+		if seg == "" {
+			return "", false
+		}
+		var b strings.Builder
+		for j := 0; j < len(seg); j++ {
+			if seg[j] == '%' && j+2 < len(seg) {
+				if v, err := strconv.ParseUint(seg[j+1:j+3], 16, 8); err == nil {
+					b.WriteByte(byte(v))
+					j += 2
+					continue
+				}
+			}
+			b.WriteByte(seg[j])
+		}
+		segs[i] = b.String()
+	}
+	return strings.Join(segs, Separator), true
+}
+
+// canonical returns the name under which a mailbox is indexed: INBOX is case
+// insensitive (RFC 3501 §5.1), every other name is case sensitive.
+func canonical(name string) string {
+	if strings.EqualFold(name, Inbox) {
+		return Inbox
+	}
+	return name
+}
+
+// mailbox returns the open mailbox, loading it from disk on first use. With
+// create it makes the directories when they are missing.
+func (s *Store) mailbox(user, name string, create bool) (*mailbox, error) {
+	if err := validUser(user); err != nil {
+		return nil, err
+	}
+	name = canonical(name)
+	dir, err := dirOf(user, name)
+	if err != nil {
+		return nil, err
+	}
+	key := mailboxKey{user, name}
+	s.mu.Lock()
+	mb := s.mailboxes[key]
+	s.mu.Unlock()
+	if mb != nil {
+		return mb, nil
+	}
+
+	if _, err := hackpadfs.Stat(s.fs, path.Join(dir, "cur")); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("mailstore: open %s/%s: %w", user, name, err)
+		}
+		if !create {
+			if name == Inbox && !s.HasUser(user) {
+				return nil, fmt.Errorf("%w: %q", ErrNoUser, user)
+			}
+			return nil, fmt.Errorf("%w: %q", ErrNoMailbox, name)
+		}
+		for _, sub := range []string{"tmp", "new", "cur"} {
+			if err := hackpadfs.MkdirAll(s.fs, path.Join(dir, sub), 0o700); err != nil {
+				return nil, fmt.Errorf("mailstore: create %s/%s: %w", user, name, err)
+			}
+		}
+	}
+
+	// Opening is serialised so that two sessions opening a new mailbox at
+	// once agree on one UIDVALIDITY.
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	s.mu.Lock()
+	mb = s.mailboxes[key]
+	s.mu.Unlock()
+	if mb != nil {
+		return mb, nil
+	}
+	mb = &mailbox{store: s, user: user, name: name, dir: dir}
+	if err := mb.load(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.mailboxes[key] = mb
+	s.mu.Unlock()
+	return mb, nil
+}
+
+// nextUIDValidity returns a UIDVALIDITY never handed out before by this store:
+// the current Unix time, as Dovecot does, but strictly increasing.
+func (s *Store) nextUIDValidity() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := uint32(s.clock.Now().Unix())
+	if v <= s.lastValid {
+		v = s.lastValid + 1
+	}
+	s.lastValid = v
+	return v
+}
+
+// uniqueName returns a Maildir unique file name: time, a per-store sequence
+// number and the host name. It is deterministic on a virtual clock.
+func (s *Store) uniqueName() string {
+	s.mu.Lock()
+	s.uniqueSeq++
+	seq := s.uniqueSeq
+	s.mu.Unlock()
+	now := s.clock.Now()
+	return fmt.Sprintf("%d.M%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, seq, s.host)
+}
+
+// Mailboxes returns the names of the user's mailboxes, INBOX first and the
+// rest sorted.
+func (s *Store) Mailboxes(user string) ([]string, error) {
+	if err := validUser(user); err != nil {
+		return nil, err
+	}
+	if !s.HasUser(user) {
+		return nil, fmt.Errorf("%w: %q", ErrNoUser, user)
+	}
+	entries, err := hackpadfs.ReadDir(s.fs, user)
+	if err != nil {
+		return nil, fmt.Errorf("mailstore: list %s: %w", user, err)
+	}
+	names := []string{}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if name, ok := nameOf(e.Name()); ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return append([]string{Inbox}, names...), nil
+}
+
+// CreateMailbox makes an empty mailbox with a fresh UIDVALIDITY.
+func (s *Store) CreateMailbox(user, name string) error {
+	if err := validUser(user); err != nil {
+		return err
+	}
+	dir, err := dirOf(user, canonical(name))
+	if err != nil {
+		return err
+	}
+	if _, err := hackpadfs.Stat(s.fs, path.Join(dir, "cur")); err == nil {
+		return fmt.Errorf("%w: %q", ErrMailboxExists, name)
+	}
+	if !s.HasUser(user) && canonical(name) != Inbox {
+		if err := s.EnsureUser(user); err != nil {
+			return err
+		}
+	}
+	_, err = s.mailbox(user, name, true)
+	return err
+}
+
+// DeleteMailbox removes a mailbox and its messages. INBOX cannot be deleted
+// (RFC 3501 §6.3.4).
+func (s *Store) DeleteMailbox(user, name string) error {
+	name = canonical(name)
+	if name == Inbox {
+		return fmt.Errorf("%w: INBOX cannot be deleted", ErrBadMailboxName)
+	}
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return err
+	}
+	mb.mu.Lock()
+	if err := hackpadfs.RemoveAll(s.fs, mb.dir); err != nil {
+		mb.mu.Unlock()
+		return fmt.Errorf("mailstore: delete %s/%s: %w", user, name, err)
+	}
+	expunged := make([]uint32, len(mb.msgs))
+	for i, m := range mb.msgs {
+		expunged[i] = m.UID
+	}
+	mb.msgs = nil
+	mb.deleted = true
+	mb.mu.Unlock()
+	s.mu.Lock()
+	delete(s.mailboxes, mailboxKey{user, name})
+	s.mu.Unlock()
+	s.publish(Change{User: user, Mailbox: name, Kind: MailboxDeleted, UIDs: expunged})
+	return nil
+}
+
+// Status returns a mailbox's counters without opening a session on it.
+func (s *Store) Status(user, name string) (Status, error) {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return Status{}, err
+	}
+	return mb.status(), nil
+}
+
+// List returns a snapshot of the messages in a mailbox, in UID order.
+func (s *Store) List(user, name string) ([]Message, Status, error) {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return nil, Status{}, err
+	}
+	return mb.list()
+}
+
+// Refresh rescans the mailbox directory for mail another program delivered
+// or removed, assigns UIDs to new files, and publishes what changed.
+func (s *Store) Refresh(user, name string) error {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return err
+	}
+	return mb.refresh()
+}
+
+// Deliver stores a message in a mailbox and returns its UID. The message is
+// written to tmp/, made durable when the store syncs, and only then renamed
+// into place: a crash leaves either the whole message or nothing in the
+// mailbox. A zero internal date means the clock's now.
+func (s *Store) Deliver(user, name string, raw []byte, flags []Flag, internal time.Time) (uint32, error) {
+	uids, err := s.DeliverBatch(user, name, []NewMessage{{Raw: raw, Flags: flags, InternalDate: internal}})
+	if err != nil {
+		return 0, err
+	}
+	return uids[0], nil
+}
+
+// NewMessage is one message handed to DeliverBatch.
+type NewMessage struct {
+	Raw          []byte
+	Flags        []Flag
+	InternalDate time.Time
+}
+
+// DeliverBatch stores several messages with one update of the UID list, the
+// way an import or a pipelined run of APPENDs is best written.
+func (s *Store) DeliverBatch(user, name string, msgs []NewMessage) ([]uint32, error) {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return nil, err
+	}
+	return mb.deliver(msgs)
+}
+
+// Read returns the whole message with the given UID, as stored.
+func (s *Store) Read(user, name string, uid uint32) ([]byte, error) {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return nil, err
+	}
+	return mb.read(uid)
+}
+
+// SetFlags replaces the flags of the message with the given UID.
+func (s *Store) SetFlags(user, name string, uid uint32, flags []Flag) error {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return err
+	}
+	return mb.setFlags(uid, flags)
+}
+
+// Expunge removes the messages with the given UIDs. UIDs that are already
+// gone are skipped: a second session may have expunged them first.
+func (s *Store) Expunge(user, name string, uids []uint32) error {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return err
+	}
+	return mb.expunge(uids)
+}
+
+// LockMaildrop takes the exclusive lock RFC 1939 §8 asks a POP3 server to
+// hold on a maildrop during a session. It fails with ErrLocked when another
+// session holds it. The returned function releases the lock.
+func (s *Store) LockMaildrop(user string) (unlock func(), err error) {
+	if err := validUser(user); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locks[user] {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, user)
+	}
+	s.locks[user] = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			delete(s.locks, user)
+			s.mu.Unlock()
+		})
+	}, nil
+}
+
+// syncFile makes f durable when the store is configured to, tolerating file
+// systems (such as mem.FS) that have no notion of syncing.
+func (s *Store) syncFile(f hackpadfs.File) error {
+	if !s.sync {
+		return nil
+	}
+	if err := hackpadfs.SyncFile(f); err != nil && !errors.Is(err, hackpadfs.ErrNotImplemented) {
+		return err
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary name beside name and renames it
+// into place.
+func (s *Store) writeFileAtomic(name string, data []byte) error {
+	tmp := name + ".tmp"
+	if err := s.writeNew(tmp, data); err != nil {
+		return err
+	}
+	if err := hackpadfs.Rename(s.fs, tmp, name); err != nil {
+		_ = hackpadfs.Remove(s.fs, tmp)
+		return err
+	}
+	return nil
+}
+
+// writeNew creates (or truncates) name and writes data to it.
+func (s *Store) writeNew(name string, data []byte) error {
+	f, err := hackpadfs.OpenFile(s.fs, name, hackpadfs.FlagWriteOnly|hackpadfs.FlagCreate|hackpadfs.FlagTruncate, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := hackpadfs.WriteFile(f, data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := s.syncFile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// appendFile appends data to name, creating it if needed.
+func (s *Store) appendFile(name string, data []byte) error {
+	f, err := hackpadfs.OpenFile(s.fs, name, hackpadfs.FlagWriteOnly|hackpadfs.FlagCreate|hackpadfs.FlagAppend, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := hackpadfs.WriteFile(f, data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := s.syncFile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func readAll(fsys hackpadfs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
