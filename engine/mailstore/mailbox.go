@@ -538,3 +538,40 @@ func (mb *mailbox) expunge(uids []uint32) error {
 	}
 	return err
 }
+
+// addFlag sets f on every message in uids that lacks it, with one change
+// published for all of them.
+func (mb *mailbox) addFlag(uids []uint32, f Flag) error {
+	f, err := ParseFlag(string(f))
+	if err != nil {
+		return err
+	}
+	var changed []uint32
+	var firstErr error
+	mb.mu.Lock()
+	for _, uid := range uids {
+		i := mb.find(uid)
+		if i < 0 || hasFlag(mb.msgs[i].Flags, f) {
+			continue
+		}
+		r := mb.msgs[i]
+		flags, _ := normalizeFlags(append(append([]Flag(nil), r.Flags...), f))
+		file := "cur/" + r.Key + ":2," + infoFromFlags(flags, r.extra)
+		if err := hackpadfs.Rename(mb.store.fs, mb.path(r.file), mb.path(file)); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		r.file, r.Flags = file, flags
+		changed = append(changed, uid)
+	}
+	mb.mu.Unlock()
+	if len(changed) > 0 {
+		mb.store.publish(Change{User: mb.user, Mailbox: mb.name, Kind: FlagsChanged, UIDs: changed})
+	}
+	if firstErr != nil {
+		return mb.errorf("add flag", firstErr)
+	}
+	return nil
+}

@@ -452,6 +452,16 @@ func (s *Store) SetFlags(user, name string, uid uint32, flags []Flag) error {
 	return mb.setFlags(uid, flags)
 }
 
+// AddFlag sets a flag on the messages with the given UIDs that lack it.
+// UIDs that are gone are skipped.
+func (s *Store) AddFlag(user, name string, uids []uint32, f Flag) error {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return err
+	}
+	return mb.addFlag(uids, f)
+}
+
 // Expunge removes the messages with the given UIDs. UIDs that are already
 // gone are skipped: a second session may have expunged them first.
 func (s *Store) Expunge(user, name string, uids []uint32) error {
