@@ -31,17 +31,6 @@ type Timer interface {
 	Reset(d time.Duration) bool
 }
 
-// Real is the wall clock.
-type Real struct{}
-
-var _ Clock = Real{}
-
-// Now returns time.Now().
-func (Real) Now() time.Time { return time.Now() }
-
-// AfterFunc wraps time.AfterFunc.
-func (Real) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
-
 // Wait blocks until d has passed on c or done is closed, and reports whether
 // the full duration passed. It is how engine drivers pause (for example to slow
 // down failed logins) without calling time.Sleep.

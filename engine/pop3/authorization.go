@@ -117,7 +117,7 @@ func (s *Session) login(user string, authErr error, _ time.Time) Reply {
 		if s.failures >= MaxAuthFailures {
 			r.Data = append(r.Data, errLine("", "Too many failed logins, closing the connection")...)
 			r.Close = true
-			s.Abort()
+			s.end("too many failed logins")
 		}
 		return r
 	}

@@ -130,7 +130,7 @@ type Session struct {
 	unlock     func()
 	msgs       []Message
 	validity   uint32
-	dropOctets int64
+	ended      string // why the session closed, for logs
 }
 
 // NewSession starts a session in the AUTHORIZATION state. The id makes the
@@ -239,19 +239,27 @@ func (s *Session) nextLine() (line string, ok, tooLong bool) {
 	return line, true, false
 }
 
+// EndReason says how a closed session ended: "quit", "dropped" (the
+// connection went away without QUIT), "expired" (autologout) or "too many
+// failed logins". It is "" while the session is open.
+func (s *Session) EndReason() string { return s.ended }
+
 // Expire ends an idle session (RFC 1939 §3 autologout): no UPDATE state, so
 // nothing is deleted.
 func (s *Session) Expire() Reply {
-	s.Abort()
+	s.end("expired")
 	return Reply{Data: []byte("-ERR Disconnected for inactivity.\r\n"), Close: true}
 }
 
 // Abort ends the session when the connection is gone without QUIT: the
 // maildrop is unlocked and no message is deleted (RFC 1939 §6).
-func (s *Session) Abort() {
+func (s *Session) Abort() { s.end("dropped") }
+
+func (s *Session) end(reason string) {
 	if s.state == Closed {
 		return
 	}
+	s.ended = reason
 	s.release()
 	s.setState(Closed)
 }

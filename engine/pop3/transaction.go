@@ -166,7 +166,7 @@ func (s *Session) rset(_ []string, _ time.Time) Reply {
 // client sees what POP3 downloaded), then the lock is released.
 func (s *Session) quit(_ []string, _ time.Time) Reply {
 	if s.state == Authorization {
-		s.Abort()
+		s.end("quit")
 		return Reply{Data: okLine("wirelab POP3 server signing off"), Close: true}
 	}
 	s.setState(Update)
@@ -186,8 +186,7 @@ func (s *Session) quit(_ []string, _ time.Time) Reply {
 	}
 	left := len(s.msgs) - len(gone)
 	s.emit(Event{Kind: EventUpdated, Detail: fmt.Sprintf("%d deleted, %d left", len(gone), left)})
-	s.release()
-	s.setState(Closed)
+	s.end("quit")
 	if err != nil {
 		// RFC 1939 §6: report that some deleted messages were not removed.
 		return Reply{Data: errLine(codeSysTemp, "Some deleted messages were not removed"), Close: true}

@@ -1,0 +1,62 @@
+// Command wirelab runs wirelab's engine natively: a POP3 server on real
+// sockets over the world's mail (serve), with the conformance runner,
+// replayer and resolver to follow.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: wirelab <command> [flags]
+
+Commands:
+  serve     run the servers on loopback over a world's mail
+  version   print the version
+
+Run "wirelab <command> -h" for a command's flags.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: tests call it directly.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "wirelab", version)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "wirelab: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintln(stderr, "wirelab:", err)
+		return 1
+	}
+}
+
+// errUsage marks an error whose message the flag package already printed.
+var errUsage = errors.New("usage")

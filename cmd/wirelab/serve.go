@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hack-pad/hackpadfs"
+	"github.com/hack-pad/hackpadfs/mem"
+	osfs "github.com/hack-pad/hackpadfs/os"
+
+	"github.com/wirelab/wirelab/engine/clock"
+	"github.com/wirelab/wirelab/engine/mailstore"
+	"github.com/wirelab/wirelab/engine/pop3"
+	"github.com/wirelab/wirelab/engine/transport"
+	"github.com/wirelab/wirelab/engine/world"
+)
+
+// serveFlags are the flags of "wirelab serve".
+type serveFlags struct {
+	world, data     string
+	pop3            string
+	tlsCert, tlsKey string
+	hostname        string
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	var f serveFlags
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.StringVar(&f.world, "world", "", "world `file` (txtar) or folder (default: the embedded demo world)")
+	fl.StringVar(&f.data, "data", "", "keep mail as Maildir++ under `DIR` (default: in memory)")
+	fl.StringVar(&f.pop3, "pop3", "127.0.0.1:1110", "POP3 listen `address`")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM) for STLS (default: self-signed at start)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
+	fl.StringVar(&f.hostname, "hostname", "wirelab.example", "server host `name` for greetings and the certificate")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "wirelab serve: unexpected argument %q\n", fl.Arg(0))
+		return errUsage
+	}
+
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	w, err := loadWorld(f.world)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(f.data, f.hostname)
+	if err != nil {
+		return err
+	}
+	filled, err := w.Populate(store)
+	if err != nil {
+		return err
+	}
+	tlsConf, err := tlsConfig(f.tlsCert, f.tlsKey, f.hostname)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	pop3Srv := &pop3Server{
+		cfg: &pop3.Config{Store: store, Users: w.Users, Hostname: f.hostname},
+		tls: tlsConf,
+		log: log,
+	}
+	ln, err := net.Listen("tcp", f.pop3)
+	if err != nil {
+		return fmt.Errorf("pop3: %w", err)
+	}
+
+	fmt.Fprintf(stdout, "wirelab serve: world %q, %d users", worldName(f.world), w.Users.Len())
+	if f.data != "" {
+		fmt.Fprintf(stdout, ", mail in %s (%d users filled from the world)\n", f.data, len(filled))
+	} else {
+		fmt.Fprintf(stdout, ", mail in memory\n")
+	}
+	fmt.Fprintf(stdout, "  pop3  %s  (STLS available; try: curl pop3://%s/ -u alice:wonderland)\n", ln.Addr(), ln.Addr())
+	if logins := demoLogins(w); logins != "" {
+		fmt.Fprintf(stdout, "  logins: %s\n", logins)
+	}
+
+	var wg sync.WaitGroup
+	wg.Go(func() { pop3Srv.acceptLoop(ctx, ln) })
+	<-ctx.Done()
+	ln.Close()
+	wg.Wait()
+	pop3Srv.sessions.Wait()
+	log.Info("shut down", "reason", context.Cause(ctx))
+	return nil
+}
+
+func worldName(path string) string {
+	if path == "" {
+		return "demo"
+	}
+	return path
+}
+
+// demoLogins lists the users whose passwords the world gives in clear, for
+// the start-up banner; hashed passwords stay private.
+func demoLogins(w *world.World) string {
+	var out []string
+	for _, name := range w.Users.Names() {
+		p, _ := w.Users.Lookup(name)
+		if plain, ok := p.Plain(); ok {
+			out = append(out, name+"/"+plain)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// loadWorld reads a world from a txtar file or a folder, or returns the
+// embedded demo world.
+func loadWorld(path string) (*world.World, error) {
+	if path == "" {
+		return world.Demo(), nil
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("world: %w", err)
+	}
+	if info.IsDir() {
+		return world.LoadDir(os.DirFS(path), ".")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("world: %w", err)
+	}
+	return world.Parse(path, data)
+}
+
+// openStore opens the Maildir++ tree under dir, or an in-memory store.
+func openStore(dir, hostname string) (*mailstore.Store, error) {
+	var fsys hackpadfs.FS
+	opts := mailstore.Options{Clock: clock.Real{}, Hostname: hostname}
+	if dir == "" {
+		m, err := mem.NewFS()
+		if err != nil {
+			return nil, fmt.Errorf("in-memory store: %w", err)
+		}
+		fsys = m
+	} else {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+		if err := os.MkdirAll(abs, 0o700); err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+		sub, err := osfs.NewFS().Sub(strings.TrimPrefix(filepath.ToSlash(abs), "/"))
+		if err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+		fsys = sub
+		opts.Sync = true
+	}
+	return mailstore.New(fsys, opts), nil
+}
+
+// pop3Server binds the POP3 engine to a TCP listener.
+type pop3Server struct {
+	cfg      *pop3.Config
+	tls      *tls.Config
+	log      *slog.Logger
+	nextID   atomic.Uint64
+	sessions sync.WaitGroup
+}
+
+func (s *pop3Server) acceptLoop(ctx context.Context, ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Error("pop3 accept", "err", err)
+			continue
+		}
+		id := s.nextID.Add(1)
+		s.sessions.Go(func() { s.handle(ctx, conn, id) })
+	}
+}
+
+func (s *pop3Server) handle(ctx context.Context, conn net.Conn, id uint64) {
+	start := time.Now()
+	s.log.Info("pop3 session start", "id", id, "remote", conn.RemoteAddr().String())
+	sess, err := pop3.Serve(ctx, s.cfg, conn, pop3.ServeOptions{
+		ID: id,
+		StartTLS: func(st transport.Stream) (transport.Stream, error) {
+			c, ok := st.(net.Conn)
+			if !ok {
+				return nil, errors.New("stream is not a network connection")
+			}
+			return tls.Server(c, s.tls), nil
+		},
+	})
+	attrs := []any{"id", id, "user", sess.User(), "end", sess.EndReason(), "duration", time.Since(start).Round(time.Millisecond)}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	s.log.Info("pop3 session end", attrs...)
+}
