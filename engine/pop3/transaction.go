@@ -29,11 +29,11 @@ func (s *Session) message(arg string) (*Message, error) {
 		return nil, err
 	}
 	if n > len(s.msgs) {
-		return nil, errors.New("No such message")
+		return nil, replyError("No such message")
 	}
 	m := &s.msgs[n-1]
 	if m.Deleted {
-		return nil, fmt.Errorf("Message %d is deleted", n)
+		return nil, replyError(fmt.Sprintf("Message %d is deleted", n))
 	}
 	return m, nil
 }

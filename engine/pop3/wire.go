@@ -2,7 +2,6 @@ package pop3
 
 import (
 	"bytes"
-	"errors"
 	"strconv"
 	"strings"
 )
@@ -14,17 +13,23 @@ const (
 	codeSysTemp = "SYS/TEMP"
 )
 
+// replyError is an error whose text goes to the client as is, after -ERR;
+// it is written as the RFCs' examples write reply text.
+type replyError string
+
+func (e replyError) Error() string { return string(e) }
+
 // parseCommand splits a command line into its keyword, upper-cased, and its
 // arguments (RFC 1939 §3: a keyword, then arguments separated by single
 // spaces, each at most 40 characters).
 func parseCommand(line string) (string, []string, error) {
 	if line == "" {
-		return "", nil, errors.New("Empty command")
+		return "", nil, replyError("Empty command")
 	}
 	fields := strings.Split(line, " ")
 	name := strings.ToUpper(fields[0])
 	if name == "" {
-		return "", nil, errors.New("Command must not start with a space")
+		return "", nil, replyError("Command must not start with a space")
 	}
 	args := fields[1:]
 	// Be liberal with trailing spaces, as most servers are.
@@ -33,10 +38,10 @@ func parseCommand(line string) (string, []string, error) {
 	}
 	for _, a := range args {
 		if a == "" {
-			return "", nil, errors.New("Arguments must be separated by single spaces")
+			return "", nil, replyError("Arguments must be separated by single spaces")
 		}
 		if len(a) > MaxArgLength && name != "AUTH" {
-			return "", nil, errors.New("Argument too long")
+			return "", nil, replyError("Argument too long")
 		}
 	}
 	return name, args, nil
@@ -80,12 +85,12 @@ func multiline(first string, body []byte) []byte {
 func parseMsgNumber(arg string) (int, error) {
 	for i := 0; i < len(arg); i++ {
 		if arg[i] < '0' || arg[i] > '9' {
-			return 0, errors.New("Invalid message number")
+			return 0, replyError("Invalid message number")
 		}
 	}
 	n, err := strconv.Atoi(arg)
 	if err != nil || n < 1 {
-		return 0, errors.New("Invalid message number")
+		return 0, replyError("Invalid message number")
 	}
 	return n, nil
 }
