@@ -122,15 +122,15 @@ type Session struct {
 	in      []byte // unprocessed input
 	discard bool   // skipping the rest of an overlong line
 
-	user       string // name given by USER, waiting for PASS
-	authUser   string // authenticated user
-	saslWait   bool   // waiting for the client's AUTH PLAIN response
-	failures   int
-	tls        bool
-	unlock     func()
-	msgs       []Message
-	validity   uint32
-	ended      string // why the session closed, for logs
+	user     string // name given by USER, waiting for PASS
+	authUser string // authenticated user
+	saslWait bool   // waiting for the client's AUTH PLAIN response
+	failures int
+	tls      bool
+	unlock   func()
+	msgs     []Message
+	validity uint32
+	ended    string // why the session closed, for logs
 }
 
 // NewSession starts a session in the AUTHORIZATION state. The id makes the
