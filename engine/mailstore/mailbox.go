@@ -427,6 +427,7 @@ func (mb *mailbox) deliver(msgs []NewMessage) ([]uint32, error) {
 		}
 		r.UID = mb.uidNext
 		mb.uidNext++
+		s.cache.put(mb.dir+"/"+r.Key, bytes.Clone(msgs[i].Raw))
 		mb.msgs = append(mb.msgs, r)
 		uids[i] = r.UID
 		fmt.Fprintf(&lines, "%d %s\n", r.UID, r.Key)
@@ -457,8 +458,11 @@ func (mb *mailbox) read(uid uint32) ([]byte, error) {
 		mb.mu.Unlock()
 		return nil, fmt.Errorf("%w: UID %d in %s", ErrNoMessage, uid, mb.name)
 	}
-	file := mb.msgs[i].file
+	file, key := mb.msgs[i].file, mb.dir+"/"+mb.msgs[i].Key
 	mb.mu.Unlock()
+	if data, ok := mb.store.cache.get(key); ok {
+		return data, nil
+	}
 	data, err := readAll(mb.store.fs, mb.path(file))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -466,6 +470,7 @@ func (mb *mailbox) read(uid uint32) ([]byte, error) {
 		}
 		return nil, mb.errorf("read", err)
 	}
+	mb.store.cache.put(key, data)
 	return data, nil
 }
 
@@ -522,6 +527,7 @@ func (mb *mailbox) expunge(uids []uint32) error {
 			kept = append(kept, r)
 			continue
 		}
+		mb.store.cache.drop(mb.dir + "/" + r.Key)
 		gone = append(gone, r.UID)
 	}
 	mb.msgs = kept

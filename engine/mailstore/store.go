@@ -78,6 +78,10 @@ type Options struct {
 	// Sync makes every write durable (fsync) before it is acknowledged. Turn
 	// it on for an on-disk store; in-memory file systems ignore it.
 	Sync bool
+	// CacheBytes bounds the cache of message contents that spares reading
+	// recently delivered or read mail from the file system again. Zero means
+	// DefaultCacheBytes; a negative value turns the cache off.
+	CacheBytes int64
 }
 
 // Store is a collection of users' Maildir++ trees on one file system. It is
@@ -87,6 +91,7 @@ type Store struct {
 	clock clock.Clock
 	host  string
 	sync  bool
+	cache *contentCache
 
 	openMu    sync.Mutex
 	mu        sync.Mutex
@@ -111,7 +116,15 @@ func New(fsys hackpadfs.FS, opts Options) *Store {
 	if host == "" {
 		host = "wirelab"
 	}
+	var cache *contentCache
+	switch {
+	case opts.CacheBytes == 0:
+		cache = newContentCache(DefaultCacheBytes)
+	case opts.CacheBytes > 0:
+		cache = newContentCache(opts.CacheBytes)
+	}
 	return &Store{
+		cache:     cache,
 		fs:        fsys,
 		clock:     c,
 		host:      host,
@@ -434,7 +447,8 @@ func (s *Store) DeliverBatch(user, name string, msgs []NewMessage) ([]uint32, er
 	return mb.deliver(msgs)
 }
 
-// Read returns the whole message with the given UID, as stored.
+// Read returns the whole message with the given UID, as stored. The bytes
+// may be shared with the store's cache: the caller must not modify them.
 func (s *Store) Read(user, name string, uid uint32) ([]byte, error) {
 	mb, err := s.mailbox(user, name, false)
 	if err != nil {
