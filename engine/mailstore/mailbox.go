@@ -182,7 +182,7 @@ func (mb *mailbox) readUIDList() (known map[string]uint32, validity, next uint32
 	known = make(map[string]uint32)
 	data, err := readAll(mb.store.fs, mb.path(uidlistName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return known, 0, 0, nil
+		return mb.readDovecotUIDList()
 	}
 	if err != nil {
 		return nil, 0, 0, mb.errorf("read uid list", err)
@@ -232,6 +232,56 @@ func (mb *mailbox) readUIDList() (known map[string]uint32, validity, next uint32
 	}
 	if err := sc.Err(); err != nil {
 		return nil, 0, 0, mb.errorf("read uid list", err)
+	}
+	return known, validity, next, nil
+}
+
+// dovecotUIDList is the file in which Dovecot keeps a Maildir's UIDs.
+const dovecotUIDList = "dovecot-uidlist"
+
+// readDovecotUIDList adopts the UIDs and UIDVALIDITY of a Maildir that
+// Dovecot served before, so IMAP clients' caches stay valid when wirelab
+// serves it. Version 3 lists look like:
+//
+//	3 V1700000000 N43 G3085f01b7f11094c501100008c4a11c1
+//	1 :1700000000.M1P100.host
+//	2 W1234 :1700000001.M2P100.host
+//
+// Anything else, or no file, gives validity 0: a fresh start.
+func (mb *mailbox) readDovecotUIDList() (known map[string]uint32, validity, next uint32, err error) {
+	known = make(map[string]uint32)
+	data, err := readAll(mb.store.fs, mb.path(dovecotUIDList))
+	if err != nil {
+		return known, 0, 0, nil
+	}
+	lines := strings.Split(string(data), "\n")
+	header := strings.Fields(lines[0])
+	if len(header) < 3 || header[0] != "3" {
+		return known, 0, 0, nil
+	}
+	for _, f := range header[1:] {
+		if len(f) < 2 {
+			continue
+		}
+		v, err := strconv.ParseUint(f[1:], 10, 32)
+		if err != nil {
+			continue
+		}
+		switch f[0] {
+		case 'V':
+			validity = uint32(v)
+		case 'N':
+			next = uint32(v)
+		}
+	}
+	for _, line := range lines[1:] {
+		uidText, rest, ok := strings.Cut(line, " ")
+		_, key, hasKey := strings.Cut(rest, ":")
+		uid, err := strconv.ParseUint(uidText, 10, 32)
+		if !ok || !hasKey || err != nil || uid == 0 || key == "" {
+			continue
+		}
+		known[key] = uint32(uid)
 	}
 	return known, validity, next, nil
 }

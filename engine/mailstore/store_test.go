@@ -406,3 +406,36 @@ func TestConcurrentSessions(t *testing.T) {
 		t.Errorf("disk and memory disagree (-memory +disk):\n%s", diff)
 	}
 }
+
+// A Maildir that Dovecot served keeps its UIDs and UIDVALIDITY.
+func TestAdoptsDovecotUIDs(t *testing.T) {
+	fsys := memFS(t)
+	for _, dir := range []string{"dana/tmp", "dana/new", "dana/cur"} {
+		if err := hackpadfs.MkdirAll(fsys, dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(name, body string) {
+		f, err := hackpadfs.Create(fsys, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hackpadfs.WriteFile(f, []byte(body))
+		f.Close()
+	}
+	write("dana/dovecot-uidlist", "3 V1700000000 N43 G3085f01b7f11094c501100008c4a11c1\n7 :1700000000.M1P100.host\n41 W20 :1700000001.M2P100.host,S=18\n")
+	write("dana/cur/1700000000.M1P100.host:2,S", "Subject: a\n\nA\n")
+	write("dana/cur/1700000001.M2P100.host,S=18:2,", "Subject: bb\n\nBB\n")
+	write("dana/new/1700000002.M3P100.host", "Subject: c\n\nC\n")
+	st := mailstore.New(fsys, mailstore.Options{})
+	msgs, status, err := st.List("dana", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]uint32{7, 41, 43}, uids(msgs)); diff != "" {
+		t.Errorf("UIDs (-want +got):\n%s", diff)
+	}
+	if status.UIDValidity != 1700000000 || status.UIDNext != 44 {
+		t.Errorf("status = %+v, want UIDVALIDITY 1700000000 and UIDNEXT 44", status)
+	}
+}
