@@ -115,7 +115,8 @@ func (s *Session) login(user string, authErr error, _ time.Time) Reply {
 			r.Data = errLine(codeSysTemp, "Authentication is temporarily unavailable")
 		}
 		if s.failures >= MaxAuthFailures {
-			r.Data = append(r.Data, errLine("", "Too many failed logins, closing the connection")...)
+			// One reply per command: the closing is said on the same line.
+			r.Data = errLine(codeAuth, "Authentication failed; too many failures, closing the connection")
 			r.Close = true
 			s.end("too many failed logins")
 		}
@@ -136,7 +137,7 @@ func (s *Session) login(user string, authErr error, _ time.Time) Reply {
 	s.authUser = user
 	s.setState(Transaction)
 	n, octets := s.visible()
-	return okReply(fmt.Sprintf("%s's maildrop has %d messages (%d octets)", user, n, octets))
+	return okReply(fmt.Sprintf("%s's maildrop has %s (%d octets)", user, messages(n), octets))
 }
 
 // open takes the snapshot of the maildrop that the whole session works on.

@@ -54,8 +54,6 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	}
 
 	conn := &guardedStream{s: stream}
-	done := make(chan struct{})
-	defer close(done)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	idle := clk.AfterFunc(timeout, func() {
@@ -86,7 +84,8 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 						return finish(sess, conn, err)
 					}
 					out.Reset()
-					if !clock.Wait(clk, r.Delay, done) {
+					// Cancelling ctx cuts the delay short.
+					if !clock.Wait(clk, r.Delay, ctx.Done()) {
 						return finish(sess, conn, nil)
 					}
 				}

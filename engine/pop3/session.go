@@ -184,6 +184,9 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 	for s.state != Closed {
 		line, ok, tooLong := s.nextLine()
 		if tooLong {
+			// An overlong SASL response fails the AUTH command too
+			// (RFC 5034 §4); the next line is a command again.
+			s.saslWait = false
 			replies = append(replies, Reply{Data: errLine("", "Line too long")})
 			continue
 		}

@@ -3,6 +3,7 @@ package pop3
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func (s *Session) list(args []string, _ time.Time) Reply {
 			fmt.Fprintf(&body, "%d %d\r\n", m.Number, m.Octets)
 		}
 	}
-	return Reply{Data: multiline(fmt.Sprintf("%d messages (%d octets)", n, octets), []byte(body.String()))}
+	return Reply{Data: multiline(fmt.Sprintf("%s (%d octets)", messages(n), octets), []byte(body.String()))}
 }
 
 // uidl answers UIDL [msg] (RFC 1939 §7).
@@ -124,7 +125,10 @@ func (s *Session) top(args []string, _ time.Time) Reply {
 	}
 	n, err := strconv.Atoi(args[1])
 	if err != nil {
-		return errReply("", "Invalid number of lines")
+		// Only digits got here, so the count is merely too big for an
+		// int: more lines than any body has, which asks for the whole
+		// message (RFC 1939 §7).
+		n = math.MaxInt
 	}
 	data, errR := s.read(m)
 	if errR != nil {
@@ -157,7 +161,7 @@ func (s *Session) rset(_ []string, _ time.Time) Reply {
 		}
 	}
 	n, octets := s.visible()
-	return okReply(fmt.Sprintf("Maildrop has %d messages (%d octets)", n, octets))
+	return okReply(fmt.Sprintf("Maildrop has %s (%d octets)", messages(n), octets))
 }
 
 // quit answers QUIT (RFC 1939 §4, §6). From AUTHORIZATION it just ends the
@@ -194,5 +198,5 @@ func (s *Session) quit(_ []string, _ time.Time) Reply {
 	if left == 0 {
 		return Reply{Data: okLine("wirelab POP3 server signing off (maildrop empty)"), Close: true}
 	}
-	return Reply{Data: okLine(fmt.Sprintf("wirelab POP3 server signing off (%d messages left)", left)), Close: true}
+	return Reply{Data: okLine(fmt.Sprintf("wirelab POP3 server signing off (%s left)", messages(left))), Close: true}
 }

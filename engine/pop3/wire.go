@@ -80,6 +80,14 @@ func multiline(first string, body []byte) []byte {
 	return appendDotStuffed(out, body)
 }
 
+// messages says "1 message" or "n messages".
+func messages(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return strconv.Itoa(n) + " messages"
+}
+
 // parseMsgNumber reads a message-number argument (RFC 1939 §3: a decimal
 // number starting at 1). Signs, spaces and leading '+' are refused.
 func parseMsgNumber(arg string) (int, error) {
