@@ -65,11 +65,11 @@ type ServerNode struct {
 	Spec      Server
 	Host      *transport.Host
 	Addr      netip.AddrPort
-	Authority *authority.Server   // nil for a local DNS server
-	Recurser  *resolver.Recurser  // wraps Authority: recursion on RD=1
-	Resolver  *resolver.Resolver  // set for a local DNS server
-	DNS       *dnsnet.Server      // the binding on port 53
-	Client    *dnsnet.Client      // how this server asks others
+	Authority *authority.Server  // nil for a local DNS server
+	Recurser  *resolver.Recurser // wraps Authority: recursion on RD=1
+	Resolver  *resolver.Resolver // set for a local DNS server
+	DNS       *dnsnet.Server     // the binding on port 53
+	Client    *dnsnet.Client     // how this server asks others
 	Transfers map[string]TransferInfo
 }
 
