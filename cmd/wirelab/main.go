@@ -1,6 +1,6 @@
-// Command wirelab runs wirelab's engine natively: a POP3 server on real
-// sockets over the world's mail (serve), with the conformance runner,
-// replayer and resolver to follow.
+// Command wirelab runs wirelab's engine natively: a POP3 server and a local
+// DNS server on real sockets over a world (serve), and one-off lookups in
+// the world's DNS hierarchy (resolve).
 package main
 
 import (
@@ -14,7 +14,8 @@ import (
 const usage = `usage: wirelab <command> [flags]
 
 Commands:
-  serve     run the servers on loopback over a world's mail
+  serve     run the servers on loopback over a world's mail and DNS
+  resolve   look a name up in the world's DNS, as dig would, with --trace
   version   print the version
 
 Run "wirelab <command> -h" for a command's flags.
@@ -37,6 +38,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		err = serve(args[1:], stdout, stderr)
+	case "resolve":
+		err = resolveCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "wirelab", version)
 	case "-h", "-help", "--help", "help":

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,6 +24,8 @@ import (
 	osfs "github.com/hack-pad/hackpadfs/os"
 
 	"github.com/wirelab/wirelab/engine/clock"
+	"github.com/wirelab/wirelab/engine/dns/lab"
+	"github.com/wirelab/wirelab/engine/dns/resolver"
 	"github.com/wirelab/wirelab/engine/mailstore"
 	"github.com/wirelab/wirelab/engine/pop3"
 	"github.com/wirelab/wirelab/engine/transport"
@@ -33,6 +36,7 @@ import (
 type serveFlags struct {
 	world, data     string
 	pop3            string
+	dns, dnsServer  string
 	tlsCert, tlsKey string
 	hostname        string
 }
@@ -44,6 +48,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&f.world, "world", "", "world `file` (txtar) or folder (default: the embedded demo world)")
 	fl.StringVar(&f.data, "data", "", "keep mail as Maildir++ under `DIR` (default: in memory)")
 	fl.StringVar(&f.pop3, "pop3", "127.0.0.1:1110", "POP3 listen `address`")
+	fl.StringVar(&f.dns, "dns", "127.0.0.1:1053", "DNS listen `address` (UDP and TCP) for the world's local DNS server; empty turns it off")
+	fl.StringVar(&f.dnsServer, "dns-server", "", "which local DNS server of the world answers on --dns (default: the first one)")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM) for STLS (default: self-signed at start)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fl.StringVar(&f.hostname, "hostname", "wirelab.example", "server host `name` for greetings and the certificate")
@@ -88,6 +94,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("pop3: %w", err)
 	}
+	dnsSrv, err := startDNS(ctx, w, f, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 
 	fmt.Fprintf(stdout, "wirelab serve: world %q, %d users", worldName(f.world), w.Users.Len())
 	if f.data != "" {
@@ -96,6 +107,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, ", mail in memory\n")
 	}
 	fmt.Fprintf(stdout, "  pop3  %s  (STLS available; try: curl pop3://%s/ -u alice:wonderland)\n", ln.Addr(), ln.Addr())
+	if dnsSrv != nil {
+		fmt.Fprintf(stdout, "  dns   %s  (%s; try: dig @%s -p %d www.example.com)\n", dnsSrv.addr, strings.TrimSuffix(dnsSrv.frontend.server.Spec.Name, "."), dnsSrv.addr.Addr(), dnsSrv.addr.Port())
+	}
 	if logins := demoLogins(w); logins != "" {
 		fmt.Fprintf(stdout, "  logins: %s\n", logins)
 	}
@@ -104,6 +118,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	wg.Go(func() { pop3Srv.acceptLoop(ctx, ln) })
 	<-ctx.Done()
 	ln.Close()
+	dnsSrv.close()
 	wg.Wait()
 	pop3Srv.sessions.Wait()
 	log.Info("shut down", "reason", context.Cause(ctx))
@@ -176,6 +191,65 @@ func openStore(dir, hostname string) (*mailstore.Store, error) {
 		opts.Sync = true
 	}
 	return mailstore.New(fsys, opts), nil
+}
+
+// dnsListener is the native DNS front end of serve.
+type dnsListener struct {
+	addr     netip.AddrPort
+	frontend *dnsFrontend
+	udp      net.PacketConn
+	tcp      net.Listener
+	wg       sync.WaitGroup
+}
+
+// startDNS listens for DNS on UDP and TCP at the same address, unless the
+// flag is empty or the world has no DNS.
+func startDNS(ctx context.Context, w *world.World, f serveFlags, log *slog.Logger) (*dnsListener, error) {
+	if f.dns == "" {
+		return nil, nil
+	}
+	// Replica addresses rotate between answers, as the lecture's load
+	// distribution shows.
+	l, err := lab.Build(w, lab.Options{Seed: 1, Switches: resolver.Switches{RoundRobin: true}})
+	if errors.Is(err, lab.ErrNoDNS) {
+		log.Info("dns off: the world has no dns/ files")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	name := f.dnsServer
+	if name == "" {
+		name = firstResolver(l)
+	}
+	fe, err := newDNSFrontend(l, name, log)
+	if err != nil {
+		return nil, err
+	}
+	udp, err := net.ListenPacket("udp", f.dns)
+	if err != nil {
+		return nil, fmt.Errorf("dns: %w", err)
+	}
+	addr := addrPort(udp.LocalAddr())
+	tcp, err := net.Listen("tcp", addr.String())
+	if err != nil {
+		udp.Close()
+		return nil, fmt.Errorf("dns: %w", err)
+	}
+	d := &dnsListener{addr: addr, frontend: fe, udp: udp, tcp: tcp}
+	d.wg.Go(func() { fe.run(ctx) })
+	d.wg.Go(func() { fe.serveUDP(ctx, udp) })
+	d.wg.Go(func() { fe.serveTCP(ctx, tcp, &d.wg) })
+	return d, nil
+}
+
+func (d *dnsListener) close() {
+	if d == nil {
+		return
+	}
+	d.udp.Close()
+	d.tcp.Close()
+	d.wg.Wait()
 }
 
 // pop3Server binds the POP3 engine to a TCP listener.

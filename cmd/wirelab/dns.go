@@ -1,0 +1,330 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/wirelab/wirelab/engine/dns"
+	"github.com/wirelab/wirelab/engine/dns/authority"
+	"github.com/wirelab/wirelab/engine/dns/lab"
+	"github.com/wirelab/wirelab/engine/dns/resolver"
+)
+
+// resolveCmd is "wirelab resolve": one lookup in the world's DNS, printed
+// the way dig prints it, and with --trace every step of the walk.
+func resolveCmd(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("resolve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	worldPath := fl.String("world", "", "world `file` (txtar) or folder (default: the embedded demo world)")
+	mode := fl.String("mode", "iterated", "how the local DNS server resolves: iterated or recursive")
+	from := fl.String("from", "laptop", "the `host` whose local DNS server resolves (or a local DNS server's name)")
+	trace := fl.Bool("trace", false, "print every message and cache event of the lookup")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "usage: wirelab resolve [flags] NAME [TYPE]")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fl.NArg() < 1 || fl.NArg() > 2 {
+		fl.Usage()
+		return errUsage
+	}
+	qtype := mdns.TypeA
+	if fl.NArg() == 2 {
+		t, ok := mdns.StringToType[strings.ToUpper(fl.Arg(1))]
+		if !ok {
+			return fmt.Errorf("resolve: unknown record type %q", fl.Arg(1))
+		}
+		qtype = t
+	}
+	var m resolver.Mode
+	switch *mode {
+	case "iterated", "iterative":
+		m = resolver.Iterated
+	case "recursive":
+		m = resolver.Recursive
+	default:
+		return fmt.Errorf("resolve: --mode is iterated or recursive, not %q", *mode)
+	}
+	w, err := loadWorld(*worldPath)
+	if err != nil {
+		return err
+	}
+	l, err := lab.Build(w, lab.Options{Seed: 1})
+	if err != nil {
+		return err
+	}
+	local, err := l.LocalServer(*from)
+	if err != nil {
+		return err
+	}
+	res, err := l.Resolve(*from, fl.Arg(0), qtype, m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "; wirelab resolve %s %s: %s mode, from %s via %s\n", mdns.Fqdn(fl.Arg(0)), mdns.TypeToString[qtype], *mode, *from, strings.TrimSuffix(local.Spec.Name, "."))
+	if *trace {
+		fmt.Fprintln(stdout, ";; TRACE:")
+		start := time.Time{}
+		for _, e := range res.Trace {
+			if start.IsZero() {
+				start = e.Time
+			}
+			fmt.Fprintf(stdout, ";  +%-7s %s\n", e.Time.Sub(start).Round(time.Microsecond), traceLine(e))
+		}
+	}
+	fmt.Fprintf(stdout, ";; ->>HEADER<<- status: %s, upstream queries: %d, virtual time: %s\n", mdns.RcodeToString[res.Rcode], res.Upstream, res.Elapsed)
+	if res.Reason != "" {
+		fmt.Fprintf(stdout, ";; reason: %s\n", res.Reason)
+	}
+	for _, sec := range []struct {
+		name string
+		rrs  []mdns.RR
+	}{{"ANSWER", res.Answer}, {"AUTHORITY", res.Authority}, {"ADDITIONAL", res.Additional}} {
+		if len(sec.rrs) == 0 {
+			continue
+		}
+		fmt.Fprintf(stdout, "\n;; %s SECTION:\n", sec.name)
+		for _, rr := range sec.rrs {
+			fmt.Fprintln(stdout, rr.String())
+		}
+	}
+	return nil
+}
+
+func traceLine(e dns.TraceEvent) string {
+	name := func(n string, a netip.AddrPort) string {
+		if n != "" {
+			return strings.TrimSuffix(n, ".")
+		}
+		if a.IsValid() {
+			return a.String()
+		}
+		return "?"
+	}
+	switch e.Kind {
+	case dns.TraceQuery, dns.TraceResponse, dns.TraceTimeout:
+		return fmt.Sprintf("%-8s %s -> %s  %s  %s", e.Kind, name(e.FromName, e.From), name(e.ToName, e.To), e.Question, e.Summary)
+	default:
+		return fmt.Sprintf("%-8s %s  %s", e.Kind, e.Question, e.Summary)
+	}
+}
+
+// Limits of the native DNS listener.
+const (
+	// dnsMaxUDP is the largest UDP message read (RFC 6891 allows up to
+	// 65535; real clients send far less).
+	dnsMaxUDP = 65535
+	// dnsTCPIdle closes a TCP connection that sends nothing (RFC 7766 §6.2.3
+	// suggests seconds, not minutes).
+	dnsTCPIdle = 10 * time.Second
+	// dnsMaxPump bounds the virtual-clock steps one query may take.
+	dnsMaxPump = 100_000
+)
+
+// dnsFrontend answers real DNS clients as one of the world's local DNS
+// servers. The lab runs on a virtual clock: one goroutine owns it, keeps it
+// in step with the wall clock (so cached TTLs count down in real time), and
+// while a lookup is under way runs it ahead to the next event, so the
+// simulated latencies cost no wall time.
+type dnsFrontend struct {
+	lab    *lab.Lab
+	server *lab.ServerNode
+	log    *slog.Logger
+	reqs   chan dnsJob
+	offset time.Duration // wall time minus virtual time at start
+}
+
+type dnsJob struct {
+	req   *dns.Request
+	reply chan *mdns.Msg
+}
+
+func newDNSFrontend(l *lab.Lab, serverName string, log *slog.Logger) (*dnsFrontend, error) {
+	s := l.Server(serverName)
+	if s == nil || s.Resolver == nil {
+		return nil, fmt.Errorf("dns: %q is not a local DNS server of the world", serverName)
+	}
+	return &dnsFrontend{lab: l, server: s, log: log, reqs: make(chan dnsJob), offset: time.Since(l.Clock.Now())}, nil
+}
+
+// firstResolver names the world's first local DNS server.
+func firstResolver(l *lab.Lab) string {
+	for _, s := range l.Servers() {
+		if s.Resolver != nil {
+			return s.Spec.Name
+		}
+	}
+	return ""
+}
+
+// run owns the lab until ctx ends.
+func (f *dnsFrontend) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case job := <-f.reqs:
+			job.reply <- f.answer(job.req)
+		}
+	}
+}
+
+type chanWriter struct{ msg *mdns.Msg }
+
+func (w *chanWriter) WriteMsg(m *mdns.Msg) error {
+	if w.msg != nil {
+		return errors.New("dns: answered twice")
+	}
+	w.msg = m
+	return nil
+}
+
+func (f *dnsFrontend) answer(req *dns.Request) *mdns.Msg {
+	clk := f.lab.Clock
+	if now := time.Now().Add(-f.offset); now.After(clk.Now()) {
+		clk.Set(now)
+	}
+	w := &chanWriter{}
+	f.server.Resolver.ServeDNS(w, req)
+	for steps := 0; w.msg == nil && steps < dnsMaxPump; steps++ {
+		if clk.RunUntilIdle(1) == 0 {
+			break
+		}
+	}
+	if w.msg == nil && !req.Msg.Response {
+		m := new(mdns.Msg)
+		m.SetRcode(req.Msg, mdns.RcodeServerFailure)
+		return m
+	}
+	return w.msg
+}
+
+func (f *dnsFrontend) ask(ctx context.Context, req *dns.Request) *mdns.Msg {
+	job := dnsJob{req: req, reply: make(chan *mdns.Msg, 1)}
+	select {
+	case f.reqs <- job:
+	case <-ctx.Done():
+		return nil
+	}
+	select {
+	case m := <-job.reply:
+		return m
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// request unpacks a query; a message that does not parse gets the bare
+// FORMERR an authoritative server would send, or nothing.
+func request(wire []byte, from, to netip.AddrPort, tcp bool) (*dns.Request, []byte) {
+	m := new(mdns.Msg)
+	if err := m.Unpack(wire); err != nil {
+		return nil, authority.FormErr(wire)
+	}
+	return &dns.Request{Msg: m, Wire: wire, From: from, To: to, TCP: tcp}, nil
+}
+
+func (f *dnsFrontend) serveUDP(ctx context.Context, pc net.PacketConn) {
+	buf := make([]byte, dnsMaxUDP)
+	local := addrPort(pc.LocalAddr())
+	for {
+		n, addr, err := pc.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				f.log.Error("dns udp read", "err", err)
+			}
+			return
+		}
+		wire := append([]byte(nil), buf[:n]...)
+		req, formerr := request(wire, addrPort(addr), local, false)
+		if req == nil {
+			if formerr != nil {
+				pc.WriteTo(formerr, addr)
+			}
+			continue
+		}
+		if m := f.ask(ctx, req); m != nil {
+			if out, err := m.Pack(); err == nil {
+				pc.WriteTo(out, addr)
+			}
+		}
+	}
+}
+
+func (f *dnsFrontend) serveTCP(ctx context.Context, ln net.Listener, wg *sync.WaitGroup) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				f.log.Error("dns tcp accept", "err", err)
+			}
+			return
+		}
+		wg.Go(func() { f.serveConn(ctx, c) })
+	}
+}
+
+// serveConn answers length-prefixed messages on one TCP connection
+// (RFC 1035 §4.2.2, RFC 7766).
+func (f *dnsFrontend) serveConn(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	var lenBuf [2]byte
+	for {
+		c.SetReadDeadline(time.Now().Add(dnsTCPIdle))
+		if _, err := io.ReadFull(c, lenBuf[:]); err != nil {
+			return
+		}
+		wire := make([]byte, binary.BigEndian.Uint16(lenBuf[:]))
+		if _, err := io.ReadFull(c, wire); err != nil {
+			return
+		}
+		req, formerr := request(wire, addrPort(c.RemoteAddr()), addrPort(c.LocalAddr()), true)
+		out := formerr
+		if req != nil {
+			m := f.ask(ctx, req)
+			if m == nil {
+				return
+			}
+			var err error
+			if out, err = m.Pack(); err != nil {
+				return
+			}
+		}
+		if out == nil {
+			continue
+		}
+		msg := binary.BigEndian.AppendUint16(nil, uint16(len(out)))
+		if _, err := c.Write(append(msg, out...)); err != nil {
+			return
+		}
+	}
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.AddrPort()
+	case *net.TCPAddr:
+		return a.AddrPort()
+	}
+	return netip.AddrPort{}
+}
