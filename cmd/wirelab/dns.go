@@ -282,8 +282,20 @@ func (f *dnsFrontend) serveTCP(ctx context.Context, ln net.Listener, wg *sync.Wa
 }
 
 // serveConn answers length-prefixed messages on one TCP connection
-// (RFC 1035 §4.2.2, RFC 7766).
+// (RFC 1035 §4.2.2, RFC 7766) with the local DNS server.
 func (f *dnsFrontend) serveConn(ctx context.Context, c net.Conn) {
+	serveTCPConn(ctx, c, func(req *dns.Request) []*mdns.Msg {
+		if m := f.ask(ctx, req); m != nil {
+			return []*mdns.Msg{m}
+		}
+		return nil
+	})
+}
+
+// serveTCPConn reads length-prefixed DNS messages from c and writes back
+// what answer gives for each (several messages for a zone transfer). It ends
+// when the client goes quiet for dnsTCPIdle, closes, or ctx ends.
+func serveTCPConn(ctx context.Context, c net.Conn, answer func(*dns.Request) []*mdns.Msg) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
@@ -298,23 +310,29 @@ func (f *dnsFrontend) serveConn(ctx context.Context, c net.Conn) {
 			return
 		}
 		req, formerr := request(wire, addrPort(c.RemoteAddr()), addrPort(c.LocalAddr()), true)
-		out := formerr
-		if req != nil {
-			m := f.ask(ctx, req)
-			if m == nil {
+		var out [][]byte
+		if req == nil {
+			if formerr != nil {
+				out = append(out, formerr)
+			}
+		} else {
+			msgs := answer(req)
+			if len(msgs) == 0 && ctx.Err() != nil {
 				return
 			}
-			var err error
-			if out, err = m.Pack(); err != nil {
-				return
+			for _, m := range msgs {
+				wire, err := m.Pack()
+				if err != nil {
+					return
+				}
+				out = append(out, wire)
 			}
 		}
-		if out == nil {
-			continue
-		}
-		msg := binary.BigEndian.AppendUint16(nil, uint16(len(out)))
-		if _, err := c.Write(append(msg, out...)); err != nil {
-			return
+		for _, wire := range out {
+			msg := binary.BigEndian.AppendUint16(nil, uint16(len(wire)))
+			if _, err := c.Write(append(msg, wire...)); err != nil {
+				return
+			}
 		}
 	}
 }

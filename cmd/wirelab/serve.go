@@ -37,6 +37,8 @@ type serveFlags struct {
 	world, data     string
 	pop3            string
 	dns, dnsServer  string
+	exposeDNS       bool
+	rootHints       string
 	tlsCert, tlsKey string
 	hostname        string
 }
@@ -50,6 +52,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&f.pop3, "pop3", "127.0.0.1:1110", "POP3 listen `address`")
 	fl.StringVar(&f.dns, "dns", "127.0.0.1:1053", "DNS listen `address` (UDP and TCP) for the world's local DNS server; empty turns it off")
 	fl.StringVar(&f.dnsServer, "dns-server", "", "which local DNS server of the world answers on --dns (default: the first one)")
+	fl.BoolVar(&f.exposeDNS, "expose-dns", false, "also run every root, TLD and authoritative server of the world on its own address in 127.53.0.0/16, port 53 (needs root), for real resolvers and dig +trace")
+	fl.StringVar(&f.rootHints, "root-hints", "", "with --expose-dns, write a root hints `file` (named.root format) for a real resolver such as Unbound")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM) for STLS (default: self-signed at start)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fl.StringVar(&f.hostname, "hostname", "wirelab.example", "server host `name` for greetings and the certificate")
@@ -109,6 +113,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "  pop3  %s  (STLS available; try: curl pop3://%s/ -u alice:wonderland)\n", ln.Addr(), ln.Addr())
 	if dnsSrv != nil {
 		fmt.Fprintf(stdout, "  dns   %s  (%s; try: dig @%s -p %d www.example.com)\n", dnsSrv.addr, strings.TrimSuffix(dnsSrv.frontend.server.Spec.Name, "."), dnsSrv.addr.Addr(), dnsSrv.addr.Port())
+		if e := dnsSrv.exposed; e != nil {
+			fmt.Fprintf(stdout, "  exposed %d DNS servers on %s port 53, roots from %s (try: dig +trace @%s www.example.com)\n", len(e.servers), exposePrefix, e.servers[0].addr, e.servers[0].addr)
+		}
 	}
 	if logins := demoLogins(w); logins != "" {
 		fmt.Fprintf(stdout, "  logins: %s\n", logins)
@@ -199,6 +206,7 @@ type dnsListener struct {
 	frontend *dnsFrontend
 	udp      net.PacketConn
 	tcp      net.Listener
+	exposed  *exposedDNS
 	wg       sync.WaitGroup
 }
 
@@ -237,6 +245,21 @@ func startDNS(ctx context.Context, w *world.World, f serveFlags, log *slog.Logge
 		return nil, fmt.Errorf("dns: %w", err)
 	}
 	d := &dnsListener{addr: addr, frontend: fe, udp: udp, tcp: tcp}
+	if f.exposeDNS {
+		if d.exposed, err = exposeDNS(ctx, l, 53, log); err != nil {
+			udp.Close()
+			tcp.Close()
+			return nil, err
+		}
+		if f.rootHints != "" {
+			var b strings.Builder
+			d.exposed.hints(&b)
+			if err := os.WriteFile(f.rootHints, []byte(b.String()), 0o644); err != nil {
+				d.close()
+				return nil, fmt.Errorf("--root-hints: %w", err)
+			}
+		}
+	}
 	d.wg.Go(func() { fe.run(ctx) })
 	d.wg.Go(func() { fe.serveUDP(ctx, udp) })
 	d.wg.Go(func() { fe.serveTCP(ctx, tcp, &d.wg) })
@@ -249,6 +272,7 @@ func (d *dnsListener) close() {
 	}
 	d.udp.Close()
 	d.tcp.Close()
+	d.exposed.close()
 	d.wg.Wait()
 }
 
