@@ -139,21 +139,18 @@ const (
 )
 
 // dnsFrontend answers real DNS clients as one of the world's local DNS
-// servers. The lab runs on a virtual clock: one goroutine owns it, keeps it
-// in step with the wall clock (so cached TTLs count down in real time), and
-// while a lookup is under way runs it ahead to the next event, so the
-// simulated latencies cost no wall time.
+// servers. The lab runs on a virtual clock that one lookup at a time drives
+// (under mu): the clock is kept in step with the wall clock, so cached TTLs
+// count down in real time, and while a lookup is under way it is run ahead
+// to the next event, so the simulated latencies cost no wall time. Parsing
+// and packing happen outside the lock, on as many goroutines as read the
+// sockets.
 type dnsFrontend struct {
 	lab    *lab.Lab
 	server *lab.ServerNode
 	log    *slog.Logger
-	reqs   chan dnsJob
 	offset time.Duration // wall time minus virtual time at start
-}
-
-type dnsJob struct {
-	req   *dns.Request
-	reply chan *mdns.Msg
+	mu     sync.Mutex
 }
 
 func newDNSFrontend(l *lab.Lab, serverName string, log *slog.Logger) (*dnsFrontend, error) {
@@ -161,7 +158,7 @@ func newDNSFrontend(l *lab.Lab, serverName string, log *slog.Logger) (*dnsFronte
 	if s == nil || s.Resolver == nil {
 		return nil, fmt.Errorf("dns: %q is not a local DNS server of the world", serverName)
 	}
-	return &dnsFrontend{lab: l, server: s, log: log, reqs: make(chan dnsJob), offset: time.Since(l.Clock.Now())}, nil
+	return &dnsFrontend{lab: l, server: s, log: log, offset: time.Since(l.Clock.Now())}, nil
 }
 
 // firstResolver names the world's first local DNS server.
@@ -174,18 +171,6 @@ func firstResolver(l *lab.Lab) string {
 	return ""
 }
 
-// run owns the lab until ctx ends.
-func (f *dnsFrontend) run(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case job := <-f.reqs:
-			job.reply <- f.answer(job.req)
-		}
-	}
-}
-
 type chanWriter struct{ msg *mdns.Msg }
 
 func (w *chanWriter) WriteMsg(m *mdns.Msg) error {
@@ -196,7 +181,11 @@ func (w *chanWriter) WriteMsg(m *mdns.Msg) error {
 	return nil
 }
 
+// answer resolves one query; it returns nil for a message that gets no
+// answer (a response, say).
 func (f *dnsFrontend) answer(req *dns.Request) *mdns.Msg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	clk := f.lab.Clock
 	if now := time.Now().Add(-f.offset); now.After(clk.Now()) {
 		clk.Set(now)
@@ -214,21 +203,6 @@ func (f *dnsFrontend) answer(req *dns.Request) *mdns.Msg {
 		return m
 	}
 	return w.msg
-}
-
-func (f *dnsFrontend) ask(ctx context.Context, req *dns.Request) *mdns.Msg {
-	job := dnsJob{req: req, reply: make(chan *mdns.Msg, 1)}
-	select {
-	case f.reqs <- job:
-	case <-ctx.Done():
-		return nil
-	}
-	select {
-	case m := <-job.reply:
-		return m
-	case <-ctx.Done():
-		return nil
-	}
 }
 
 // request unpacks a query; a message that does not parse gets the bare
@@ -260,7 +234,7 @@ func (f *dnsFrontend) serveUDP(ctx context.Context, pc net.PacketConn) {
 			}
 			continue
 		}
-		if m := f.ask(ctx, req); m != nil {
+		if m := f.answer(req); m != nil {
 			if out, err := m.Pack(); err == nil {
 				pc.WriteTo(out, addr)
 			}
@@ -285,7 +259,7 @@ func (f *dnsFrontend) serveTCP(ctx context.Context, ln net.Listener, wg *sync.Wa
 // (RFC 1035 §4.2.2, RFC 7766) with the local DNS server.
 func (f *dnsFrontend) serveConn(ctx context.Context, c net.Conn) {
 	serveTCPConn(ctx, c, func(req *dns.Request) []*mdns.Msg {
-		if m := f.ask(ctx, req); m != nil {
+		if m := f.answer(req); m != nil {
 			return []*mdns.Msg{m}
 		}
 		return nil

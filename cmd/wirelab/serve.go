@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,8 +261,10 @@ func startDNS(ctx context.Context, w *world.World, f serveFlags, log *slog.Logge
 			}
 		}
 	}
-	d.wg.Go(func() { fe.run(ctx) })
-	d.wg.Go(func() { fe.serveUDP(ctx, udp) })
+	// Several readers, so that unpacking and packing run in parallel.
+	for range runtime.GOMAXPROCS(0) {
+		d.wg.Go(func() { fe.serveUDP(ctx, udp) })
+	}
 	d.wg.Go(func() { fe.serveTCP(ctx, tcp, &d.wg) })
 	return d, nil
 }

@@ -15,9 +15,14 @@ import (
 	"github.com/wirelab/wirelab/engine/world"
 )
 
+func demoWorld(tb testing.TB) *world.World {
+	tb.Helper()
+	return world.Demo()
+}
+
 func buildDemo(t *testing.T, opts lab.Options) *lab.Lab {
 	t.Helper()
-	l, err := lab.Build(world.Demo(), opts)
+	l, err := lab.Build(demoWorld(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
