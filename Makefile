@@ -16,7 +16,7 @@ help: ## show this list
 build: ## build bin/wirelab
 	$(GO) build -o bin/wirelab ./cmd/wirelab
 
-run: build ## serve the demo world on loopback (POP3 on 127.0.0.1:1110)
+run: build ## serve the demo world on loopback (POP3 on 127.0.0.1:1110, DNS on 127.0.0.1:1053)
 	./bin/wirelab serve
 
 test: vet lint test-native test-js ## everything CI runs: vet, staticcheck, race tests, wasm tests, real clients
