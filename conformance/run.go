@@ -1,0 +1,254 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Status is a transcript's outcome.
+type Status string
+
+// The outcomes.
+const (
+	Pass  Status = "pass"
+	Fail  Status = "fail"
+	XFail Status = "xfail" // failed, as its xfail header expected
+	XPass Status = "xpass" // passed although marked xfail: a failure too
+	Skip  Status = "skip"
+)
+
+// Result is what running one transcript gave.
+type Result struct {
+	File   string
+	Title  string
+	Status Status
+	// Line is the transcript line of the first divergence.
+	Line int
+	// Diff shows the first divergence as cmp.Diff (-want +got).
+	Diff string
+	// Message says what went wrong in words.
+	Message string
+	// Lines is the whole exchange as it happened, C: and S: lines.
+	Lines    []string
+	Duration time.Duration
+}
+
+// Failed reports whether the result counts as a failure.
+func (r Result) Failed() bool { return r.Status == Fail || r.Status == XPass }
+
+// Conn is a connection to the server under test, line by line. The engine
+// and live servers implement it; the runner itself has no socket.
+type Conn interface {
+	// Send writes one line; the Conn adds CRLF.
+	Send(line string) error
+	// ReadLine returns the next line without its CRLF. It returns
+	// ErrNoMoreLines when the server has nothing more to say, at once for
+	// the engine or after a timeout for a live server.
+	ReadLine() (string, error)
+	Close() error
+}
+
+// ErrNoMoreLines is returned by Conn.ReadLine when the server is silent.
+var ErrNoMoreLines = errors.New("conformance: the server sent nothing more")
+
+// Target runs transcripts: it opens connections for line protocols and
+// DNS clients for DNS cases.
+type Target interface {
+	// Dial opens a session for the transcript: a fresh world in the
+	// engine, or a connection to a live server.
+	Dial(t *Transcript) (Conn, error)
+	// DNS opens a client that sends a DNS case's queries, to a fresh
+	// world's local DNS server in the engine or to a live server.
+	DNS(t *Transcript) (DNSClient, error)
+}
+
+// Run replays one transcript against a target.
+func Run(t *Transcript, target Target, now func() time.Time) Result {
+	start := now()
+	var r Result
+	switch t.Protocol {
+	case POP3:
+		r = runLines(t, target)
+	case DNS:
+		r = runDNS(t, target)
+	}
+	r.File, r.Title = t.File, t.Title
+	r.Duration = now().Sub(start)
+	if t.XFail != "" {
+		switch r.Status {
+		case Fail:
+			r.Status = XFail
+		case Pass:
+			r.Status = XPass
+			r.Message = "passed, but is marked xfail: " + t.XFail
+		}
+	}
+	return r
+}
+
+func failAt(r *Result, step Step, want, got string, msg string) {
+	r.Status = Fail
+	r.Line = step.Line
+	r.Message = msg
+	r.Diff = cmp.Diff(want, got)
+}
+
+// connectionEvent reports lines that describe the connection rather than
+// carry protocol text: "<open connection>", "<wait for ...>".
+func connectionEvent(text string) bool {
+	return strings.HasPrefix(text, "<") && strings.HasSuffix(text, ">") && strings.Contains(text, " ") &&
+		(strings.Contains(text, "connection") || strings.HasPrefix(text, "<wait"))
+}
+
+// elision is an S: line in angle brackets that stands for lines the RFC
+// does not spell out ("<the POP3 server sends message 1>").
+func elision(text string) bool {
+	return strings.HasPrefix(text, "<") && strings.HasSuffix(text, ">") && strings.Contains(text, " ") && !connectionEvent(text)
+}
+
+// maxElided bounds the server lines one elision may skip.
+const maxElided = 1_000_000
+
+func runLines(t *Transcript, target Target) Result {
+	r := Result{Status: Pass}
+	conn, err := target.Dial(t)
+	if err != nil {
+		r.Status, r.Message = Fail, err.Error()
+		return r
+	}
+	defer conn.Close()
+	vars := map[string]string{}
+	var pending string // a server line read ahead by an elision
+	havePending := false
+	read := func() (string, error) {
+		if havePending {
+			havePending = false
+			return pending, nil
+		}
+		l, err := conn.ReadLine()
+		if err == nil {
+			r.Lines = append(r.Lines, "S: "+l)
+		}
+		return l, err
+	}
+	for i := 0; i < len(t.Steps); i++ {
+		step := t.Steps[i]
+		switch {
+		case connectionEvent(step.Text):
+			if step.Dir == 'C' && strings.Contains(step.Text, "close") {
+				conn.Close()
+			}
+			continue
+		case step.Dir == 'C':
+			line, err := substitute(step.Text, vars)
+			if err != nil {
+				r.Status, r.Line, r.Message = Fail, step.Line, err.Error()
+				return r
+			}
+			r.Lines = append(r.Lines, "C: "+line)
+			if err := conn.Send(line); err != nil {
+				r.Status, r.Line, r.Message = Fail, step.Line, "sending: "+err.Error()
+				return r
+			}
+		case elision(step.Text):
+			// Skip server lines until one matches the next S: line.
+			next := nextServerLine(t.Steps, i+1)
+			if next == nil {
+				continue
+			}
+			if _, err := compilePattern(next.Text); err != nil {
+				r.Status, r.Line, r.Message = Fail, next.Line, err.Error()
+				return r
+			}
+			for n := 0; ; n++ {
+				got, err := read()
+				if err != nil {
+					failAt(&r, *next, next.Text, "", "the server ended before sending what the elision stands for")
+					return r
+				}
+				if n > maxElided {
+					failAt(&r, step, step.Text, got, "too many lines in an elision")
+					return r
+				}
+				if ok, _ := matchLine(t.Protocol, next.Text, got, vars); ok {
+					pending, havePending = got, true
+					break
+				}
+			}
+		default:
+			got, err := read()
+			if err != nil {
+				failAt(&r, step, step.Text, "", err.Error())
+				return r
+			}
+			ok, perr := matchLine(t.Protocol, step.Text, got, vars)
+			if perr != nil {
+				r.Status, r.Line, r.Message = Fail, step.Line, perr.Error()
+				return r
+			}
+			if !ok {
+				failAt(&r, step, step.Text, got, "the server's line differs")
+				return r
+			}
+		}
+	}
+	return r
+}
+
+func nextServerLine(steps []Step, from int) *Step {
+	for j := from; j < len(steps); j++ {
+		if steps[j].Dir == 'S' && !connectionEvent(steps[j].Text) {
+			return &steps[j]
+		}
+		if steps[j].Dir == 'C' {
+			return nil
+		}
+	}
+	return nil
+}
+
+func matchLine(protocol, want, got string, vars map[string]string) (bool, error) {
+	p, err := compilePattern(want)
+	if err != nil {
+		return false, err
+	}
+	if p.literal && protocol == POP3 && (strings.HasPrefix(want, "+OK") || strings.HasPrefix(want, "-ERR")) {
+		return pop3StatusMatch(want, got), nil
+	}
+	return p.match(got, vars), nil
+}
+
+// Summary counts results, and Line is the closing line of a run.
+type Summary struct {
+	Passed, Failed, Skipped, XFailed int
+}
+
+// Add counts one result.
+func (s *Summary) Add(r Result) {
+	switch r.Status {
+	case Pass:
+		s.Passed++
+	case Fail, XPass:
+		s.Failed++
+	case XFail:
+		s.XFailed++
+	case Skip:
+		s.Skipped++
+	}
+}
+
+// Line is "N passed, N failed" with skipped and expected failures after.
+func (s Summary) Line() string {
+	line := fmt.Sprintf("%d passed, %d failed", s.Passed, s.Failed)
+	if s.Skipped > 0 {
+		line += fmt.Sprintf(", %d skipped", s.Skipped)
+	}
+	if s.XFailed > 0 {
+		line += fmt.Sprintf(", %d expected failures", s.XFailed)
+	}
+	return line
+}

@@ -1,0 +1,235 @@
+// Package conformance replays protocol transcripts, the example sessions of
+// the RFCs and wirelab's own cases, against wirelab's engine or against any
+// live server, and reports where the server's answers diverge.
+//
+// A transcript is one txtar file:
+//
+//	RFC 1939 §10: the example POP3 session      <- first line: the title
+//	rfc: RFC 1939 §10                           <- header fields
+//	protocol: pop3                              <- pop3 or dns
+//	world: inline                               <- demo (default) or inline
+//	xfail: why the case is expected to fail     <- optional
+//	Anything after a blank line is description.
+//	-- world/users --                           <- an inline world's files
+//	mrose:{PLAIN}tanstaaf
+//	-- world/mail/mrose/INBOX.mbox --
+//	...
+//	-- transcript --
+//	S: +OK {*} {ts}
+//	C: APOP mrose {apop ts tanstaaf}
+//	S: +OK mrose's maildrop has 2 messages (320 octets)
+//
+// C: lines are sent as written, after substitution: {name} is a value
+// captured earlier and {apop name secret} the APOP digest (RFC 1939 §7) of
+// a captured timestamp. S: lines are patterns: {name} matches a run of
+// non-space characters and captures it, {*} matches any text, {*name} any
+// text captured as name; {{ is a literal brace. An S: line written in angle
+// brackets, such as the RFC's "<the POP3 server sends message 1>", stands
+// for any number of lines up to the one the next S: line matches.
+// "C: <open connection>", "C: <close connection>" and "S: <wait for ...>"
+// are connection events.
+//
+// For POP3 a status line whose pattern has no placeholder is compared the
+// way RFC 1939 §3 allows servers to differ: the status indicator must match,
+// and for "+OK" the numbers and <...> timestamps in the line, in order; the
+// rest is the server's own wording.
+//
+// DNS transcripts state queries and expected answers; see dns.go.
+package conformance
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/wirelab/wirelab/engine/world"
+)
+
+// Protocols a transcript may speak.
+const (
+	POP3 = "pop3"
+	DNS  = "dns"
+)
+
+// Transcript is one parsed case.
+type Transcript struct {
+	// File is where the transcript came from, for messages.
+	File     string
+	Title    string
+	RFC      string
+	Protocol string
+	// XFail, when set, says why the case is expected to fail; the runner
+	// reports it apart from real failures.
+	XFail string
+	// World is the transcript's inline world, or nil for the demo world.
+	World *world.World
+	Steps []Step
+}
+
+// Step is one line of the exchange.
+type Step struct {
+	Line int    // line number in File
+	Dir  byte   // 'C' (client) or 'S' (server), or 'Q'/'T' in DNS cases
+	Text string // the line after "C: " and its spaces
+}
+
+// ParseError locates a problem in a transcript file.
+type ParseError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("conformance: %s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("conformance: %s: %v", e.File, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Parse reads a transcript from txtar bytes.
+func Parse(file string, data []byte) (*Transcript, error) {
+	ar := txtar.Parse(data)
+	t := &Transcript{File: file, Protocol: ""}
+	bad := func(line int, format string, args ...any) error {
+		return &ParseError{File: file, Line: line, Err: fmt.Errorf(format, args...)}
+	}
+
+	// The header is the comment: title, then "key: value" lines up to the
+	// first blank line.
+	sc := bufio.NewScanner(bytes.NewReader(ar.Comment))
+	line := 0
+	worldKind := "demo"
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if line == 1 {
+			t.Title = text
+			continue
+		}
+		if text == "" {
+			break
+		}
+		key, value, ok := strings.Cut(text, ":")
+		if !ok {
+			return nil, bad(line, "header line %q is not key: value", text)
+		}
+		value = strings.TrimSpace(value)
+		switch strings.ToLower(key) {
+		case "rfc":
+			t.RFC = value
+		case "protocol":
+			t.Protocol = strings.ToLower(value)
+		case "world":
+			worldKind = value
+		case "xfail":
+			t.XFail = value
+		default:
+			return nil, bad(line, "unknown header field %q (want rfc, protocol, world or xfail)", key)
+		}
+	}
+	if t.Title == "" {
+		return nil, bad(1, "no title: the first line names the case")
+	}
+	switch t.Protocol {
+	case POP3, DNS:
+	case "":
+		return nil, bad(0, "no protocol: header field")
+	default:
+		return nil, bad(0, "unknown protocol %q (want pop3 or dns)", t.Protocol)
+	}
+
+	// Member header lines, to number the transcript's lines.
+	offsets := memberLines(data)
+	var worldFiles []txtar.File
+	found := false
+	for _, f := range ar.Files {
+		switch {
+		case strings.HasPrefix(f.Name, "world/"):
+			worldFiles = append(worldFiles, txtar.File{Name: strings.TrimPrefix(f.Name, "world/"), Data: f.Data})
+		case f.Name == "transcript":
+			found = true
+			steps, err := parseSteps(file, offsets[f.Name], f.Data, t.Protocol)
+			if err != nil {
+				return nil, err
+			}
+			t.Steps = steps
+		default:
+			return nil, bad(offsets[f.Name], "unknown file %q (want transcript or world/...)", f.Name)
+		}
+	}
+	if !found || len(t.Steps) == 0 {
+		return nil, bad(0, "no transcript: the exchange goes in a -- transcript -- file")
+	}
+	switch worldKind {
+	case "demo":
+		if len(worldFiles) > 0 {
+			return nil, bad(0, "world files given but the header says world: demo (say world: inline)")
+		}
+	case "inline":
+		w, err := world.Parse(file, txtar.Format(&txtar.Archive{Comment: []byte(t.Title + "\n"), Files: worldFiles}))
+		if err != nil {
+			return nil, bad(0, "inline world: %w", err)
+		}
+		t.World = w
+	default:
+		return nil, bad(0, "world is demo or inline, not %q", worldKind)
+	}
+	return t, nil
+}
+
+// memberLines maps each txtar member to the line of its "-- name --"
+// header.
+func memberLines(data []byte) map[string]int {
+	out := map[string]int{}
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "-- ") && strings.HasSuffix(l, " --") && len(l) > 6 {
+			out[strings.TrimSpace(l[3:len(l)-3])] = i + 1
+		}
+	}
+	return out
+}
+
+func parseSteps(file string, header int, data []byte, protocol string) ([]Step, error) {
+	var steps []Step
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	n := header
+	for sc.Scan() {
+		n++
+		text := sc.Text()
+		if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		if len(text) < 2 || text[1] != ':' {
+			return nil, &ParseError{File: file, Line: n, Err: errors.New(`a line starts with "C:" or "S:"` + dnsDirs(protocol))}
+		}
+		dir := text[0]
+		allowed := "CS"
+		if protocol == DNS {
+			allowed = "QSTX"
+		}
+		if !strings.ContainsRune(allowed, rune(dir)) {
+			return nil, &ParseError{File: file, Line: n, Err: fmt.Errorf("unknown direction %q", text[:2])}
+		}
+		body := text[2:]
+		if strings.HasPrefix(body, " ") {
+			body = strings.TrimLeft(body, " ")
+		}
+		steps = append(steps, Step{Line: n, Dir: dir, Text: body})
+	}
+	return steps, sc.Err()
+}
+
+func dnsDirs(protocol string) string {
+	if protocol == DNS {
+		return ` (DNS cases: "Q:", "S:", "T:" or "X:")`
+	}
+	return ""
+}
