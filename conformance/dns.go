@@ -116,6 +116,9 @@ func runDNS(t *Transcript, target Target) Result {
 	client, err := target.DNS(t)
 	if err != nil {
 		r.Status, r.Message = Fail, err.Error()
+		if errors.Is(err, ErrUnsupported) {
+			r.Status = Skip
+		}
 		return r
 	}
 	defer client.Close()

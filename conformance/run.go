@@ -118,6 +118,9 @@ func runLines(t *Transcript, target Target) Result {
 	conn, err := target.Dial(t)
 	if err != nil {
 		r.Status, r.Message = Fail, err.Error()
+		if errors.Is(err, ErrUnsupported) {
+			r.Status = Skip
+		}
 		return r
 	}
 	defer conn.Close()

@@ -16,6 +16,7 @@ const usage = `usage: wirelab <command> [flags]
 Commands:
   serve     run the servers on loopback over a world's mail and DNS
   resolve   look a name up in the world's DNS, as dig would, with --trace
+  conformance  replay RFC transcripts against the engine or a live server
   version   print the version
 
 Run "wirelab <command> -h" for a command's flags.
@@ -40,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(args[1:], stdout, stderr)
 	case "resolve":
 		err = resolveCmd(args[1:], stdout, stderr)
+	case "conformance":
+		err = conformanceCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "wirelab", version)
 	case "-h", "-help", "--help", "help":
@@ -55,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errSilentFailure):
+		return 1
 	default:
 		fmt.Fprintln(stderr, "wirelab:", err)
 		return 1
