@@ -1,9 +1,10 @@
-// Package message reads and writes Internet messages (RFC 5322, MIME RFC 2045
-// and RFC 2046) for the mail protocols.
-//
-// For now it holds mbox import and export (RFC 4155): the mboxrd variant, in
-// which a body line matching ^>*From  is quoted with one more '>' on writing
-// and unquoted on reading, so that any message survives a round trip.
+// Package message reads Internet messages (RFC 5322, MIME RFC 2045/2046)
+// for the mail protocols: Parse builds a zero-copy MIME tree from which
+// IMAP's ENVELOPE, BODY/BODYSTRUCTURE, BODY[section] and BINARY are computed
+// (RFC 9051 §6.4.5, §7.5.2), with header decoding and search helpers; and it
+// imports and exports mbox files (RFC 4155): the mboxrd variant, in which a
+// body line matching ^>*From  is quoted with one more '>' on writing and
+// unquoted on reading, so that any message survives a round trip.
 package message
 
 import (
