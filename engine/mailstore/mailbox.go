@@ -22,6 +22,12 @@ const uidlistName = "wirelab-uidlist"
 // uidlistVersion is the format version written in the uidlist header.
 const uidlistVersion = 1
 
+// uidlistSlack is how many lines naming expunged messages the uidlist may
+// carry beyond the number of live ones before an expunge rewrites it. The
+// lines are harmless (their files are gone) and are dropped at the next
+// rewrite, so expunging from a big mailbox does not rewrite its list.
+const uidlistSlack = 1024
+
 // Message describes one stored message.
 type Message struct {
 	UID   uint32
@@ -36,6 +42,9 @@ type Message struct {
 	InternalDate time.Time
 	// Key is the message's Maildir base name, stable across flag changes.
 	Key string
+	// ModSeq is the message's mod-sequence (RFC 7162 §3.1): raised when it
+	// arrives and whenever its flags change.
+	ModSeq uint64
 }
 
 // Status holds a mailbox's counters.
@@ -44,6 +53,17 @@ type Status struct {
 	Unseen      int
 	UIDNext     uint32
 	UIDValidity uint32
+	// Recent counts the messages no session has claimed as \Recent yet
+	// (RFC 3501 §2.3.2).
+	Recent int
+	// HighestModSeq is the mailbox's HIGHESTMODSEQ (RFC 7162 §3.1.2.1).
+	HighestModSeq uint64
+	// Size is the total of the messages' RFC822.SIZE (STATUS SIZE, RFC
+	// 8438).
+	Size int64
+	// Deleted counts the messages flagged \Deleted (STATUS DELETED, RFC
+	// 9051 §6.3.11).
+	Deleted int
 }
 
 // record is the in-memory index entry of a message.
@@ -64,12 +84,31 @@ type mailbox struct {
 	uidValidity uint32
 	uidNext     uint32
 	deleted     bool
+
+	keywords      keywordTable
+	highestModSeq uint64
+	history       []vanishedUID // expunges in mod-sequence order
+	historyFloor  uint64        // expunges at or below it are forgotten
+	firstRecent   uint32        // UIDs from here on are \Recent, unclaimed
+	logLines      int           // lines in the modseq log
+	deadLines     int           // uidlist lines of expunged messages
+	reserved      uint32        // keyword letters files use without a name
+
+	outbox     []Change // published by flush, in order
+	delivering bool
 }
 
 func (mb *mailbox) path(rel string) string { return path.Join(mb.dir, rel) }
 
 func (mb *mailbox) errorf(op string, err error) error {
 	return fmt.Errorf("mailstore: %s %s/%s: %w", op, mb.user, mb.name, err)
+}
+
+func (mb *mailbox) goneLocked() error {
+	if mb.deleted {
+		return fmt.Errorf("%w: %q", ErrNoMailbox, mb.name)
+	}
+	return nil
 }
 
 // load reads the uidlist and scans the directories.
@@ -80,10 +119,18 @@ func (mb *mailbox) load() error {
 	return err
 }
 
-// scanLocked reconciles the in-memory index with the files on disk and the
-// uidlist. It returns what changed so refresh can publish it.
+// scanLocked reconciles the in-memory index with the files on disk, the
+// uidlist, the keyword table and the modseq log. It returns what changed so
+// refresh can publish it; the first scan of a mailbox reports nothing.
 func (mb *mailbox) scanLocked() (changes []Change, err error) {
-	known, validity, next, err := mb.readUIDList()
+	first := mb.uidValidity == 0
+	kw, err := mb.readKeywords()
+	if err != nil {
+		return nil, err
+	}
+	oldKeywords := mb.keywords.list()
+	mb.keywords = kw
+	ul, err := mb.readUIDList()
 	if err != nil {
 		return nil, err
 	}
@@ -91,28 +138,36 @@ func (mb *mailbox) scanLocked() (changes []Change, err error) {
 	if err != nil {
 		return nil, err
 	}
-	rewrite := validity == 0
+	mb.reserved = 0
+	for _, r := range onDisk {
+		mb.reserved |= reservedLetters(r.extra)
+	}
+	validity, next := ul.validity, ul.next
+	rewrite := validity == 0 || ul.torn
 	if validity == 0 {
 		validity = mb.store.nextUIDValidity()
 		next = 1
 	}
-	for _, uid := range known {
+	for _, uid := range ul.known {
 		if uid >= next {
 			next = uid + 1
 		}
+	}
+	if next < mb.uidNext {
+		next = mb.uidNext // never hand out a UID twice, whatever the file says
 	}
 
 	var unknown []*record
 	byUID := make([]*record, 0, len(onDisk))
 	for key, r := range onDisk {
-		if uid, ok := known[key]; ok {
+		if uid, ok := ul.known[key]; ok {
 			r.UID = uid
 			byUID = append(byUID, r)
 		} else {
 			unknown = append(unknown, r)
 		}
 	}
-	if len(byUID) != len(known) {
+	if len(byUID) != len(ul.known) {
 		rewrite = true // some listed messages are gone
 	}
 	sort.Slice(byUID, func(i, j int) bool { return byUID[i].UID < byUID[j].UID })
@@ -126,66 +181,179 @@ func (mb *mailbox) scanLocked() (changes []Change, err error) {
 		rewrite = true
 	}
 
-	if mb.uidValidity != 0 {
-		changes = mb.diffLocked(byUID)
+	// Mod-sequences: what each message's flags were at its last known
+	// mod-sequence, from the log on the first scan and from memory after.
+	var log *modseqLog
+	var prior map[uint32]modseqEntry
+	highest := max(ul.modseq, mb.highestModSeq)
+	if first {
+		if log, err = mb.readModSeqLog(); err != nil {
+			return nil, err
+		}
+		highest = max(highest, log.highest)
+		if ul.validity == 0 {
+			// The UIDs start again under a new UIDVALIDITY: what the log
+			// says about the old ones means nothing now. Keep only its
+			// HIGHESTMODSEQ, which never goes back.
+			log.entries, log.history, log.exists = map[uint32]modseqEntry{}, nil, false
+		}
+		prior = log.entries
+		mb.history, mb.historyFloor, mb.logLines = log.history, log.floor, log.lines
+		mb.trimHistoryLocked()
+	} else {
+		prior = make(map[uint32]modseqEntry, len(mb.msgs))
+		for _, r := range mb.msgs {
+			prior[r.UID] = modseqEntry{r.ModSeq, infoOf(r.file)}
+		}
+	}
+	var added, flagged []*record
+	for _, r := range byUID {
+		e, ok := prior[r.UID]
+		delete(prior, r.UID)
+		switch {
+		case ok && e.info == infoOf(r.file):
+			r.ModSeq = e.modseq
+		case ok:
+			flagged = append(flagged, r)
+		default:
+			added = append(added, r)
+		}
+	}
+	gone := make([]uint32, 0, len(prior))
+	for uid := range prior {
+		gone = append(gone, uid)
+	}
+	sort.Slice(gone, func(i, j int) bool { return gone[i] < gone[j] })
+
+	mb.highestModSeq = highest
+	var lines bytes.Buffer
+	var expungeSeq, flagSeq uint64
+	if len(gone) > 0 {
+		expungeSeq = mb.nextModSeqLocked()
+		for _, uid := range gone {
+			appendExpungeLine(&lines, uid, expungeSeq)
+		}
+		mb.forgetLocked(gone, expungeSeq)
+	}
+	if len(flagged) > 0 {
+		flagSeq = mb.nextModSeqLocked()
+		for _, r := range flagged {
+			r.ModSeq = flagSeq
+			appendStateLine(&lines, r)
+		}
+	}
+	for _, r := range added {
+		r.ModSeq = mb.nextModSeqLocked()
+		appendStateLine(&lines, r)
+	}
+	if mb.highestModSeq == 0 {
+		mb.highestModSeq = 1 // a mod-sequence is positive (RFC 7162 §7)
+	}
+
+	if first {
+		changes = nil
+	} else {
+		changes = mb.diffLocked(oldKeywords, gone, expungeSeq, flagged, flagSeq, added)
 	}
 	mb.msgs = byUID
 	mb.uidValidity = validity
 	mb.uidNext = next
+	if first {
+		switch {
+		case log.hasRecent:
+			mb.firstRecent = min(log.recent, next)
+		default:
+			// No log: a Maildir from elsewhere. What is still in new/ has
+			// not been seen by any client.
+			mb.firstRecent = next
+			for _, r := range byUID {
+				if strings.HasPrefix(r.file, "new/") {
+					mb.firstRecent = min(mb.firstRecent, r.UID)
+				}
+			}
+		}
+		if !log.exists {
+			// Expunges before now are unknown.
+			mb.historyFloor = mb.highestModSeq
+		}
+	}
 	if rewrite {
 		if err := mb.writeUIDListLocked(); err != nil {
-			return nil, err
+			return changes, err
 		}
 	}
-	return changes, nil
+	if first && (!log.exists || log.torn || mb.logLines > 2*(len(mb.msgs)+len(mb.history))+modseqLogSlack) {
+		err = mb.compactLogLocked()
+	} else {
+		err = mb.logLocked(lines.Bytes())
+	}
+	return changes, err
 }
 
-// diffLocked compares the current index with a fresh scan.
-func (mb *mailbox) diffLocked(fresh []*record) []Change {
-	old := make(map[uint32]*record, len(mb.msgs))
-	for _, r := range mb.msgs {
-		old[r.UID] = r
-	}
-	var added, flagged []uint32
-	for _, r := range fresh {
-		o, ok := old[r.UID]
-		if !ok {
-			added = append(added, r.UID)
-			continue
-		}
-		delete(old, r.UID)
-		if !equalFlags(o.Flags, r.Flags) {
-			flagged = append(flagged, r.UID)
-		}
-	}
-	var gone []uint32
-	for uid := range old {
-		gone = append(gone, uid)
-	}
-	sort.Slice(gone, func(i, j int) bool { return gone[i] < gone[j] })
+// diffLocked turns what a rescan found into changes for the feed.
+func (mb *mailbox) diffLocked(oldKeywords []Flag, gone []uint32, expungeSeq uint64, flagged []*record, flagSeq uint64, added []*record) []Change {
 	var changes []Change
-	for _, c := range []Change{
-		{Kind: Expunged, UIDs: gone},
-		{Kind: FlagsChanged, UIDs: flagged},
-		{Kind: Appended, UIDs: added},
-	} {
-		if len(c.UIDs) > 0 {
-			c.User, c.Mailbox = mb.user, mb.name
-			changes = append(changes, c)
+	if !equalFlags(oldKeywords, mb.keywords.list()) {
+		changes = append(changes, mb.keywordsChangeLocked())
+	}
+	if len(gone) > 0 {
+		changes = append(changes, Change{Kind: Expunged, UIDs: gone, ModSeq: expungeSeq})
+	}
+	if len(flagged) > 0 {
+		c := Change{Kind: FlagsChanged, ModSeq: flagSeq}
+		sort.Slice(flagged, func(i, j int) bool { return flagged[i].UID < flagged[j].UID })
+		for _, r := range flagged {
+			c.UIDs = append(c.UIDs, r.UID)
+			c.Messages = append(c.Messages, MessageFlags{UID: r.UID, Flags: cloneFlags(r.Flags), ModSeq: r.ModSeq, Changed: true})
 		}
+		changes = append(changes, c)
+	}
+	if len(added) > 0 {
+		c := Change{Kind: Appended}
+		for _, r := range added {
+			c.UIDs = append(c.UIDs, r.UID)
+		}
+		changes = append(changes, c)
+	}
+	for i := range changes {
+		changes[i].User, changes[i].Mailbox = mb.user, mb.name
 	}
 	return changes
 }
 
-// readUIDList parses the uidlist file. A missing file gives validity 0.
-func (mb *mailbox) readUIDList() (known map[string]uint32, validity, next uint32, err error) {
-	known = make(map[string]uint32)
+func cloneFlags(f []Flag) []Flag {
+	if len(f) == 0 {
+		return nil
+	}
+	return append([]Flag(nil), f...)
+}
+
+// uidList is a parsed uidlist.
+type uidList struct {
+	known    map[string]uint32 // base name -> UID
+	validity uint32            // 0: no list
+	next     uint32
+	modseq   uint64 // HIGHESTMODSEQ when the list was written
+	torn     bool   // the last line lacks its newline
+}
+
+// readUIDList parses the uidlist file. A missing file falls back to
+// Dovecot's list, and then to validity 0.
+func (mb *mailbox) readUIDList() (uidList, error) {
+	ul := uidList{known: make(map[string]uint32)}
 	data, err := readAll(mb.store.fs, mb.path(uidlistName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return mb.readDovecotUIDList()
+		ul.known, ul.validity, ul.next, err = mb.readDovecotUIDList()
+		return ul, err
 	}
 	if err != nil {
-		return nil, 0, 0, mb.errorf("read uid list", err)
+		return ul, mb.errorf("read uid list", err)
+	}
+	if n := len(data); n > 0 && data[n-1] != '\n' {
+		// A crash cut the last line short: drop it, and its message (if
+		// its file exists) gets a UID again.
+		ul.torn = true
+		data = data[:bytes.LastIndexByte(data, '\n')+1]
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -199,22 +367,24 @@ func (mb *mailbox) readUIDList() (known map[string]uint32, validity, next uint32
 		if line == 1 {
 			fields := strings.Fields(text)
 			if len(fields) < 4 || fields[0] != "wirelab-uidlist" || fields[1] != strconv.Itoa(uidlistVersion) {
-				return nil, 0, 0, bad("bad header")
+				return ul, bad("bad header")
 			}
 			for _, f := range fields[2:] {
-				v, err := strconv.ParseUint(f[1:], 10, 32)
-				if err != nil {
-					return nil, 0, 0, bad("bad header field " + f)
+				v, err := strconv.ParseUint(f[1:], 10, 64)
+				if err != nil || (f[0] != 'M' && v > 1<<32-1) {
+					return ul, bad("bad header field " + f)
 				}
 				switch f[0] {
 				case 'V':
-					validity = uint32(v)
+					ul.validity = uint32(v)
 				case 'N':
-					next = uint32(v)
+					ul.next = uint32(v)
+				case 'M':
+					ul.modseq = v
 				}
 			}
-			if validity == 0 {
-				return nil, 0, 0, bad("UIDVALIDITY is zero")
+			if ul.validity == 0 {
+				return ul, bad("UIDVALIDITY is zero")
 			}
 			continue
 		}
@@ -228,12 +398,12 @@ func (mb *mailbox) readUIDList() (known map[string]uint32, validity, next uint32
 			// message, if its file exists, gets a fresh UID.
 			continue
 		}
-		known[key] = uint32(uid)
+		ul.known[key] = uint32(uid)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, 0, 0, mb.errorf("read uid list", err)
+		return ul, mb.errorf("read uid list", err)
 	}
-	return known, validity, next, nil
+	return ul, nil
 }
 
 // dovecotUIDList is the file in which Dovecot keeps a Maildir's UIDs.
@@ -288,13 +458,18 @@ func (mb *mailbox) readDovecotUIDList() (known map[string]uint32, validity, next
 
 func (mb *mailbox) writeUIDListLocked() error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "wirelab-uidlist %d V%d N%d\n", uidlistVersion, mb.uidValidity, mb.uidNext)
+	b.Grow(64 * (len(mb.msgs) + 1))
+	fmt.Fprintf(&b, "wirelab-uidlist %d V%d N%d M%d\n", uidlistVersion, mb.uidValidity, mb.uidNext, mb.highestModSeq)
 	for _, r := range mb.msgs {
-		fmt.Fprintf(&b, "%d %s\n", r.UID, r.Key)
+		b.WriteString(strconv.FormatUint(uint64(r.UID), 10))
+		b.WriteByte(' ')
+		b.WriteString(r.Key)
+		b.WriteByte('\n')
 	}
 	if err := mb.store.writeFileAtomic(mb.path(uidlistName), b.Bytes()); err != nil {
 		return mb.errorf("write uid list", err)
 	}
+	mb.deadLines = 0
 	return nil
 }
 
@@ -314,7 +489,7 @@ func (mb *mailbox) readFiles() (map[string]*record, error) {
 			if err != nil {
 				return nil, mb.errorf("scan "+sub, err)
 			}
-			r := parseFileName(e.Name())
+			r := parseFileName(e.Name(), &mb.keywords)
 			r.file = sub + "/" + e.Name()
 			r.InternalDate = info.ModTime().UTC()
 			if r.Size < 0 {
@@ -336,13 +511,13 @@ func (mb *mailbox) readFiles() (map[string]*record, error) {
 
 // parseFileName splits "<key>:2,<flags>" and reads the S= and W= sizes that
 // Dovecot and wirelab put in the key. Unknown sizes are -1.
-func parseFileName(name string) *record {
+func parseFileName(name string, kw *keywordTable) *record {
 	r := &record{}
 	r.Size, r.VSize = -1, -1
 	key, info, hasInfo := strings.Cut(name, ":")
 	r.Key = key
 	if hasInfo && strings.HasPrefix(info, "2,") {
-		r.Flags, r.extra = flagsFromInfo(info[2:])
+		r.Flags, r.extra = flagsFromInfo(info[2:], kw)
 	}
 	for _, field := range strings.Split(key, ",")[1:] {
 		k, v, ok := strings.Cut(field, "=")
@@ -374,40 +549,65 @@ func crlfSize(data []byte) int64 {
 	return n
 }
 
-func (mb *mailbox) status() Status {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	st := Status{Messages: len(mb.msgs), UIDNext: mb.uidNext, UIDValidity: mb.uidValidity}
+func (mb *mailbox) statusLocked() Status {
+	st := Status{
+		Messages:      len(mb.msgs),
+		UIDNext:       mb.uidNext,
+		UIDValidity:   mb.uidValidity,
+		HighestModSeq: mb.highestModSeq,
+	}
 	for _, r := range mb.msgs {
 		if !hasFlag(r.Flags, FlagSeen) {
 			st.Unseen++
 		}
+		if hasFlag(r.Flags, FlagDeleted) {
+			st.Deleted++
+		}
+		if r.UID >= mb.firstRecent {
+			st.Recent++
+		}
+		st.Size += r.VSize
 	}
 	return st
 }
 
-func (mb *mailbox) list() ([]Message, Status, error) {
-	st := mb.status()
+func (mb *mailbox) status() (Status, error) {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
-	if mb.deleted {
-		return nil, Status{}, fmt.Errorf("%w: %q", ErrNoMailbox, mb.name)
+	if err := mb.goneLocked(); err != nil {
+		return Status{}, err
 	}
+	return mb.statusLocked(), nil
+}
+
+func (mb *mailbox) messagesLocked() []Message {
 	out := make([]Message, len(mb.msgs))
 	for i, r := range mb.msgs {
 		out[i] = r.Message
-		out[i].Flags = append([]Flag(nil), r.Flags...)
+		out[i].Flags = cloneFlags(r.Flags)
 	}
-	return out, st, nil
+	return out
+}
+
+func (mb *mailbox) list() ([]Message, Status, error) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if err := mb.goneLocked(); err != nil {
+		return nil, Status{}, err
+	}
+	return mb.messagesLocked(), mb.statusLocked(), nil
 }
 
 func (mb *mailbox) refresh() error {
 	mb.mu.Lock()
-	changes, err := mb.scanLocked()
-	mb.mu.Unlock()
-	for _, c := range changes {
-		mb.store.publish(c)
+	err := mb.goneLocked()
+	if err == nil {
+		var changes []Change
+		changes, err = mb.scanLocked()
+		mb.emitLocked(changes...)
 	}
+	mb.mu.Unlock()
+	mb.flush()
 	return err
 }
 
@@ -426,70 +626,128 @@ func (mb *mailbox) deliver(msgs []NewMessage) ([]uint32, error) {
 			return nil, fmt.Errorf("%w: %d octets, limit %d", ErrTooBig, len(m.Raw), MaxMessageSize)
 		}
 	}
-	s := mb.store
 	// Write the files before taking the mailbox lock: other sessions keep
 	// reading while the data goes to disk.
-	recs := make([]*record, len(msgs))
-	for i, m := range msgs {
-		flags, err := normalizeFlags(m.Flags)
+	recs := make([]*record, 0, len(msgs))
+	raws := make([][]byte, 0, len(msgs))
+	for _, m := range msgs {
+		if m.InternalDate.IsZero() {
+			m.InternalDate = mb.store.clock.Now()
+		}
+		// IMAP dates have whole seconds (RFC 3501 §9 date-time).
+		m.InternalDate = m.InternalDate.Truncate(time.Second)
+		r, err := mb.prepare(m)
 		if err != nil {
+			mb.cleanupTmp(recs)
 			return nil, err
 		}
-		internal := m.InternalDate
-		if internal.IsZero() {
-			internal = s.clock.Now()
-		}
-		r := &record{}
-		r.Key = fmt.Sprintf("%s,S=%d,W=%d", s.uniqueName(), len(m.Raw), crlfSize(m.Raw))
-		r.Flags = flags
-		r.Size = int64(len(m.Raw))
-		r.VSize = crlfSize(m.Raw)
-		r.InternalDate = internal.UTC().Truncate(time.Second)
-		r.file = "new/" + r.Key
-		if len(flags) > 0 {
-			r.file = "cur/" + r.Key + ":2," + infoFromFlags(flags, "")
-		}
-		tmp := mb.path("tmp/" + r.Key)
-		if err := s.writeNew(tmp, m.Raw); err != nil {
-			mb.cleanupTmp(recs[:i])
-			return nil, mb.errorf("deliver", err)
-		}
-		if err := hackpadfs.Chtimes(s.fs, tmp, r.InternalDate, r.InternalDate); err != nil && !errors.Is(err, hackpadfs.ErrNotImplemented) {
-			mb.cleanupTmp(recs[:i+1])
-			return nil, mb.errorf("deliver", err)
-		}
-		recs[i] = r
+		recs = append(recs, r)
+		raws = append(raws, m.Raw)
 	}
+	return mb.commit(recs, raws)
+}
 
+// prepare writes one message to tmp/ under a fresh unique name, made
+// durable when the store syncs, with its internal date (which must be set)
+// as the file's modification time.
+func (mb *mailbox) prepare(m NewMessage) (*record, error) {
+	s := mb.store
+	if len(m.Raw) > MaxMessageSize {
+		return nil, fmt.Errorf("%w: %d octets, limit %d", ErrTooBig, len(m.Raw), MaxMessageSize)
+	}
+	flags, err := normalizeFlags(m.Flags)
+	if err != nil {
+		return nil, err
+	}
+	r := &record{}
+	r.Key = fmt.Sprintf("%s,S=%d,W=%d", s.uniqueName(), len(m.Raw), crlfSize(m.Raw))
+	r.Flags = flags
+	r.Size = int64(len(m.Raw))
+	r.VSize = crlfSize(m.Raw)
+	r.InternalDate = m.InternalDate.UTC()
+	tmp := mb.path("tmp/" + r.Key)
+	if err := s.writeNew(tmp, m.Raw); err != nil {
+		_ = hackpadfs.Remove(s.fs, tmp)
+		return nil, mb.errorf("deliver", err)
+	}
+	if err := hackpadfs.Chtimes(s.fs, tmp, r.InternalDate, r.InternalDate); err != nil && !errors.Is(err, hackpadfs.ErrNotImplemented) {
+		_ = hackpadfs.Remove(s.fs, tmp)
+		return nil, mb.errorf("deliver", err)
+	}
+	return r, nil
+}
+
+// commit moves prepared messages from tmp/ into the mailbox and gives them
+// UIDs and mod-sequences, all or none: a failed APPEND or COPY leaves the
+// mailbox as it was (RFC 3501 §6.4.7). raws, when not nil, go to the cache.
+func (mb *mailbox) commit(recs []*record, raws [][]byte) ([]uint32, error) {
+	s := mb.store
 	mb.mu.Lock()
-	if mb.deleted {
+	if err := mb.goneLocked(); err != nil {
 		mb.mu.Unlock()
 		mb.cleanupTmp(recs)
-		return nil, fmt.Errorf("%w: %q", ErrNoMailbox, mb.name)
+		return nil, err
 	}
-	var lines bytes.Buffer
-	uids := make([]uint32, len(recs))
+	sets := make([][]Flag, len(recs))
 	for i, r := range recs {
+		sets[i] = r.Flags
+	}
+	added, err := mb.defineKeywordsLocked(sets...)
+	if err != nil {
+		mb.mu.Unlock()
+		mb.cleanupTmp(recs)
+		return nil, err
+	}
+	if len(added) > 0 {
+		mb.emitLocked(mb.keywordsChangeLocked())
+	}
+	for i, r := range recs {
+		r.Flags = mb.canonicalLocked(r.Flags)
+		r.file = "new/" + r.Key
+		if len(r.Flags) > 0 {
+			r.file = "cur/" + r.Key + ":2," + infoFromFlags(r.Flags, "", &mb.keywords)
+		}
 		if err := hackpadfs.Rename(s.fs, mb.path("tmp/"+r.Key), mb.path(r.file)); err != nil {
+			for _, done := range recs[:i] {
+				_ = hackpadfs.Remove(s.fs, mb.path(done.file))
+			}
 			mb.mu.Unlock()
 			mb.cleanupTmp(recs[i:])
+			mb.flush()
 			return nil, mb.errorf("deliver", err)
 		}
+	}
+	var lines, log bytes.Buffer
+	uids := make([]uint32, len(recs))
+	for i, r := range recs {
 		r.UID = mb.uidNext
 		mb.uidNext++
-		s.cache.put(mb.dir+"/"+r.Key, bytes.Clone(msgs[i].Raw))
+		r.ModSeq = mb.nextModSeqLocked()
+		if raws != nil {
+			s.cache.put(mb.dir+"/"+r.Key, bytes.Clone(raws[i]))
+		}
 		mb.msgs = append(mb.msgs, r)
 		uids[i] = r.UID
-		fmt.Fprintf(&lines, "%d %s\n", r.UID, r.Key)
+		lines.WriteString(strconv.FormatUint(uint64(r.UID), 10))
+		lines.WriteByte(' ')
+		lines.WriteString(r.Key)
+		lines.WriteByte('\n')
+		appendStateLine(&log, r)
 	}
-	err := s.appendFile(mb.path(uidlistName), lines.Bytes())
-	mb.mu.Unlock()
+	err = s.appendFile(mb.path(uidlistName), lines.Bytes())
 	if err != nil {
 		// The messages are in place; a rescan will give them UIDs again if
 		// the list could not be written, so report the failure honestly.
-		return nil, mb.errorf("deliver: write uid list", err)
+		err = mb.errorf("deliver: write uid list", err)
+	} else {
+		err = mb.logLocked(log.Bytes())
 	}
-	s.publish(Change{User: mb.user, Mailbox: mb.name, Kind: Appended, UIDs: uids})
+	mb.emitLocked(Change{Kind: Appended, UIDs: uids})
+	mb.mu.Unlock()
+	mb.flush()
+	if err != nil {
+		return nil, err
+	}
 	return uids, nil
 }
 
@@ -501,72 +759,67 @@ func (mb *mailbox) cleanupTmp(recs []*record) {
 	}
 }
 
-func (mb *mailbox) read(uid uint32) ([]byte, error) {
-	mb.mu.Lock()
-	i := mb.find(uid)
-	if i < 0 {
+func (mb *mailbox) read(uid uint32) ([]byte, error) { return mb.readUID(uid, true) }
+
+// readUID reads a message, from the cache when it is there; with fill it
+// also caches what it had to read from the file system.
+func (mb *mailbox) readUID(uid uint32, fill bool) ([]byte, error) {
+	var file string
+	for attempt := 0; ; attempt++ {
+		mb.mu.Lock()
+		i := mb.find(uid)
+		if i < 0 {
+			mb.mu.Unlock()
+			return nil, fmt.Errorf("%w: UID %d in %s", ErrNoMessage, uid, mb.name)
+		}
+		prev := file
+		file = mb.msgs[i].file
+		key := mb.dir + "/" + mb.msgs[i].Key
 		mb.mu.Unlock()
-		return nil, fmt.Errorf("%w: UID %d in %s", ErrNoMessage, uid, mb.name)
-	}
-	file, key := mb.msgs[i].file, mb.dir+"/"+mb.msgs[i].Key
-	mb.mu.Unlock()
-	if data, ok := mb.store.cache.get(key); ok {
-		return data, nil
-	}
-	data, err := readAll(mb.store.fs, mb.path(file))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if attempt > 0 && file == prev {
+			// Still listed under the name that is gone: removed behind
+			// the store's back.
 			return nil, fmt.Errorf("%w: UID %d in %s was removed", ErrNoMessage, uid, mb.name)
 		}
-		return nil, mb.errorf("read", err)
+		if data, ok := mb.store.cache.get(key); ok {
+			return data, nil
+		}
+		// The file is read without the lock, so a flag change may rename
+		// it meanwhile; then look its name up again.
+		data, err := readAll(mb.store.fs, mb.path(file))
+		if errors.Is(err, fs.ErrNotExist) && attempt < maxReadAttempts {
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%w: UID %d in %s was removed", ErrNoMessage, uid, mb.name)
+			}
+			return nil, mb.errorf("read", err)
+		}
+		if fill {
+			mb.store.cache.put(key, data)
+		}
+		return data, nil
 	}
-	mb.store.cache.put(key, data)
-	return data, nil
 }
 
-func (mb *mailbox) setFlags(uid uint32, flags []Flag) error {
-	flags, err := normalizeFlags(flags)
-	if err != nil {
-		return err
-	}
-	mb.mu.Lock()
-	i := mb.find(uid)
-	if i < 0 {
-		mb.mu.Unlock()
-		return fmt.Errorf("%w: UID %d in %s", ErrNoMessage, uid, mb.name)
-	}
-	r := mb.msgs[i]
-	if equalFlags(r.Flags, flags) {
-		mb.mu.Unlock()
-		return nil
-	}
-	// Maildir says a message whose flags are known lives in cur/.
-	file := "cur/" + r.Key + ":2," + infoFromFlags(flags, r.extra)
-	if err := hackpadfs.Rename(mb.store.fs, mb.path(r.file), mb.path(file)); err != nil {
-		mb.mu.Unlock()
-		return mb.errorf("set flags", err)
-	}
-	r.file = file
-	r.Flags = flags
-	mb.mu.Unlock()
-	mb.store.publish(Change{User: mb.user, Mailbox: mb.name, Kind: FlagsChanged, UIDs: []uint32{uid}})
-	return nil
-}
+// maxReadAttempts bounds how often a read follows a message file that
+// flag changes keep renaming under it.
+const maxReadAttempts = 8
 
-func (mb *mailbox) expunge(uids []uint32) error {
-	if len(uids) == 0 {
-		return nil
-	}
-	drop := make(map[uint32]bool, len(uids))
-	for _, u := range uids {
-		drop[u] = true
-	}
+// expungeWhere removes the messages sel picks, with one mod-sequence for
+// all of them, and returns their UIDs.
+func (mb *mailbox) expungeWhere(sel func(*record) bool) ([]uint32, error) {
 	mb.mu.Lock()
-	kept := mb.msgs[:0:0]
+	if err := mb.goneLocked(); err != nil {
+		mb.mu.Unlock()
+		return nil, err
+	}
+	kept := make([]*record, 0, len(mb.msgs))
 	var gone []uint32
 	var firstErr error
 	for _, r := range mb.msgs {
-		if !drop[r.UID] {
+		if !sel(r) {
 			kept = append(kept, r)
 			continue
 		}
@@ -580,54 +833,34 @@ func (mb *mailbox) expunge(uids []uint32) error {
 		mb.store.cache.drop(mb.dir + "/" + r.Key)
 		gone = append(gone, r.UID)
 	}
-	mb.msgs = kept
 	var err error
 	if len(gone) > 0 {
-		err = mb.writeUIDListLocked()
+		mb.msgs = kept
+		err = mb.recordExpungeLocked(gone)
 	}
 	mb.mu.Unlock()
-	if len(gone) > 0 {
-		mb.store.publish(Change{User: mb.user, Mailbox: mb.name, Kind: Expunged, UIDs: gone})
-	}
+	mb.flush()
 	if firstErr != nil {
-		return mb.errorf("expunge", firstErr)
+		return gone, mb.errorf("expunge", firstErr)
 	}
-	return err
+	return gone, err
 }
 
-// addFlag sets f on every message in uids that lacks it, with one change
-// published for all of them.
-func (mb *mailbox) addFlag(uids []uint32, f Flag) error {
-	f, err := ParseFlag(string(f))
-	if err != nil {
-		return err
+// recordExpungeLocked gives the expunge of gone (already out of msgs and
+// off disk) its mod-sequence, remembers it for VANISHED, logs it and queues
+// the change.
+func (mb *mailbox) recordExpungeLocked(gone []uint32) error {
+	ms := mb.nextModSeqLocked()
+	mb.forgetLocked(gone, ms)
+	var lines bytes.Buffer
+	for _, uid := range gone {
+		appendExpungeLine(&lines, uid, ms)
 	}
-	var changed []uint32
-	var firstErr error
-	mb.mu.Lock()
-	for _, uid := range uids {
-		i := mb.find(uid)
-		if i < 0 || hasFlag(mb.msgs[i].Flags, f) {
-			continue
-		}
-		r := mb.msgs[i]
-		flags, _ := normalizeFlags(append(append([]Flag(nil), r.Flags...), f))
-		file := "cur/" + r.Key + ":2," + infoFromFlags(flags, r.extra)
-		if err := hackpadfs.Rename(mb.store.fs, mb.path(r.file), mb.path(file)); err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		r.file, r.Flags = file, flags
-		changed = append(changed, uid)
+	mb.emitLocked(Change{Kind: Expunged, UIDs: gone, ModSeq: ms})
+	mb.deadLines += len(gone)
+	err := mb.logLocked(lines.Bytes())
+	if err == nil && mb.deadLines > len(mb.msgs)+uidlistSlack {
+		err = mb.writeUIDListLocked()
 	}
-	mb.mu.Unlock()
-	if len(changed) > 0 {
-		mb.store.publish(Change{User: mb.user, Mailbox: mb.name, Kind: FlagsChanged, UIDs: changed})
-	}
-	if firstErr != nil {
-		return mb.errorf("add flag", firstErr)
-	}
-	return nil
+	return err
 }

@@ -1,20 +1,39 @@
 // Package mailstore keeps users' mail in the Maildir++ layout on a hackpadfs
-// file system.
+// file system, with what POP3 (RFC 1939) and IMAP (RFC 3501, RFC 9051,
+// CONDSTORE/QRESYNC RFC 7162, UIDPLUS RFC 4315, MOVE RFC 6851) servers need
+// from a mail store.
 //
 // The layout is the one Dovecot and mutt use, so an existing Maildir can be
 // served and one written here can be read by them:
 //
 //	<user>/cur, new, tmp          the INBOX
 //	<user>/.Sent/cur, new, tmp    a folder; "Archive/2025" is ".Archive.2025"
+//	<user>/subscriptions          subscribed names, one per line
+//	<mailbox>/wirelab-uidlist     UIDs
+//	<mailbox>/wirelab-modseq      mod-sequences, expunge history, \Recent
+//	<mailbox>/dovecot-keywords    keyword letters
 //
 // A message is written to tmp/ and renamed into new/ (or cur/ when it already
 // has flags), so a reader never sees half a message. Flags live in the file
-// name's ":2,<letters>" info suffix. UIDs, UIDVALIDITY and UIDNEXT live in a
-// per-mailbox "wirelab-uidlist" file (in the spirit of Dovecot's
-// dovecot-uidlist): a header line, then one "<uid> <base name>" line per
-// message, appended as mail arrives and rewritten when mail is expunged. A UID
-// is never reused: UIDNEXT only grows, and a mailbox that is deleted and
-// created again gets a new UIDVALIDITY (RFC 3501 §2.3.1.1).
+// name's ":2,<letters>" info suffix: upper-case letters for the system flags,
+// and a..z for keywords (RFC 3501 §2.3.2), named per mailbox by
+// "dovecot-keywords" lines "<index> <keyword>" as Dovecot does (at most
+// MaxKeywords). UIDs, UIDVALIDITY and UIDNEXT live in a per-mailbox
+// "wirelab-uidlist" file (in the spirit of Dovecot's dovecot-uidlist): a
+// header line ("wirelab-uidlist 1 V<uidvalidity> N<uidnext>
+// M<highestmodseq>"), then one "<uid> <base name>" line per message,
+// appended as mail arrives and rewritten once expunged messages' lines
+// outnumber the live ones. A UID is never reused: UIDNEXT only grows, and a
+// mailbox that is deleted and created again gets a new UIDVALIDITY (RFC 3501
+// §2.3.1.1); a renamed one keeps its UIDVALIDITY, as its UIDs stay with its
+// messages.
+//
+// Every message has a mod-sequence, and every mailbox a HIGHESTMODSEQ and
+// a bounded history of expunged UIDs for QRESYNC's VANISHED, in the
+// append-only "wirelab-modseq" log (see modseqName), which also records
+// which messages no session has claimed as \Recent yet: the first session
+// that selects the mailbox after they arrived claims them, and Maildir's
+// new/ files then move to cur/ (see Select).
 //
 // The store is the single writer of its directory tree; Refresh picks up mail
 // that another program dropped into new/ or cur/ meanwhile. Every change is
@@ -65,6 +84,15 @@ var (
 	ErrNoMessage      = errors.New("mailstore: no such message")
 	ErrLocked         = errors.New("mailstore: maildrop is locked by another session")
 	ErrTooBig         = errors.New("mailstore: message too big")
+	// ErrBadFlag is an unknown system flag, \Recent, or a keyword that is
+	// not an IMAP atom.
+	ErrBadFlag = errors.New("mailstore: invalid flag")
+	// ErrTooManyKeywords is a change that would give a mailbox more than
+	// MaxKeywords keywords; nothing was changed.
+	ErrTooManyKeywords = errors.New("mailstore: too many keywords")
+	// ErrModSeqTooOld is a Vanished request for expunges older than the
+	// mailbox remembers.
+	ErrModSeqTooOld = errors.New("mailstore: mod-sequence older than the expunge history")
 )
 
 // Options configure a Store.
@@ -82,6 +110,9 @@ type Options struct {
 	// recently delivered or read mail from the file system again. Zero means
 	// DefaultCacheBytes; a negative value turns the cache off.
 	CacheBytes int64
+	// VanishedHistory is how many expunged UIDs each mailbox remembers for
+	// QRESYNC. Zero means DefaultVanishedHistory.
+	VanishedHistory int
 }
 
 // Store is a collection of users' Maildir++ trees on one file system. It is
@@ -93,7 +124,12 @@ type Store struct {
 	sync  bool
 	cache *contentCache
 
+	historyLimit int
+
+	// Lock order: openMu, then mailbox locks (two at once only in key
+	// order), then mu. subsMu is taken alone.
 	openMu    sync.Mutex
+	subsMu    sync.Mutex
 	mu        sync.Mutex
 	mailboxes map[mailboxKey]*mailbox
 	locks     map[string]bool
@@ -123,15 +159,20 @@ func New(fsys hackpadfs.FS, opts Options) *Store {
 	case opts.CacheBytes > 0:
 		cache = newContentCache(opts.CacheBytes)
 	}
+	history := opts.VanishedHistory
+	if history <= 0 {
+		history = DefaultVanishedHistory
+	}
 	return &Store{
-		cache:     cache,
-		fs:        fsys,
-		clock:     c,
-		host:      host,
-		sync:      opts.Sync,
-		mailboxes: make(map[mailboxKey]*mailbox),
-		locks:     make(map[string]bool),
-		watchers:  make(map[mailboxKey]map[int]func(Change)),
+		historyLimit: history,
+		cache:        cache,
+		fs:           fsys,
+		clock:        c,
+		host:         host,
+		sync:         opts.Sync,
+		mailboxes:    make(map[mailboxKey]*mailbox),
+		locks:        make(map[string]bool),
+		watchers:     make(map[mailboxKey]map[int]func(Change)),
 	}
 }
 
@@ -244,14 +285,29 @@ func (s *Store) mailbox(user, name string, create bool) (*mailbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := mailboxKey{user, name}
-	s.mu.Lock()
-	mb := s.mailboxes[key]
-	s.mu.Unlock()
-	if mb != nil {
+	if mb := s.lookup(user, name); mb != nil {
 		return mb, nil
 	}
+	// Opening, creating, deleting and renaming are serialised so that two
+	// sessions opening a new mailbox at once agree on one UIDVALIDITY and
+	// no one opens a mailbox halfway through a rename.
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	return s.openLocked(user, name, dir, create)
+}
 
+func (s *Store) lookup(user, name string) *mailbox {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mailboxes[mailboxKey{user, name}]
+}
+
+// openLocked is mailbox's slow path; the caller holds openMu and passes a
+// canonical name and its directory.
+func (s *Store) openLocked(user, name, dir string, create bool) (*mailbox, error) {
+	if mb := s.lookup(user, name); mb != nil {
+		return mb, nil
+	}
 	if _, err := hackpadfs.Stat(s.fs, path.Join(dir, "cur")); err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("mailstore: open %s/%s: %w", user, name, err)
@@ -268,23 +324,12 @@ func (s *Store) mailbox(user, name string, create bool) (*mailbox, error) {
 			}
 		}
 	}
-
-	// Opening is serialised so that two sessions opening a new mailbox at
-	// once agree on one UIDVALIDITY.
-	s.openMu.Lock()
-	defer s.openMu.Unlock()
-	s.mu.Lock()
-	mb = s.mailboxes[key]
-	s.mu.Unlock()
-	if mb != nil {
-		return mb, nil
-	}
-	mb = &mailbox{store: s, user: user, name: name, dir: dir}
+	mb := &mailbox{store: s, user: user, name: name, dir: dir}
 	if err := mb.load(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.mailboxes[key] = mb
+	s.mailboxes[mailboxKey{user, name}] = mb
 	s.mu.Unlock()
 	return mb, nil
 }
@@ -339,39 +384,55 @@ func (s *Store) Mailboxes(user string) ([]string, error) {
 	return append([]string{Inbox}, names...), nil
 }
 
-// CreateMailbox makes an empty mailbox with a fresh UIDVALIDITY.
+// CreateMailbox makes an empty mailbox with a fresh UIDVALIDITY. Superior
+// names are not created: in Maildir++ "a/b" needs no "a", which LIST then
+// shows as \Noselect.
 func (s *Store) CreateMailbox(user, name string) error {
 	if err := validUser(user); err != nil {
 		return err
 	}
-	dir, err := dirOf(user, canonical(name))
+	name = canonical(name)
+	dir, err := dirOf(user, name)
 	if err != nil {
 		return err
 	}
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
 	if _, err := hackpadfs.Stat(s.fs, path.Join(dir, "cur")); err == nil {
 		return fmt.Errorf("%w: %q", ErrMailboxExists, name)
 	}
-	if !s.HasUser(user) && canonical(name) != Inbox {
-		if err := s.EnsureUser(user); err != nil {
+	if !s.HasUser(user) && name != Inbox {
+		if _, err := s.openLocked(user, Inbox, user, true); err != nil {
 			return err
 		}
 	}
-	_, err = s.mailbox(user, name, true)
+	_, err = s.openLocked(user, name, dir, true)
 	return err
 }
 
 // DeleteMailbox removes a mailbox and its messages. INBOX cannot be deleted
-// (RFC 3501 §6.3.4).
+// (RFC 3501 §6.3.4). Mailboxes below it stay; it then lists as \Noselect.
 func (s *Store) DeleteMailbox(user, name string) error {
 	name = canonical(name)
 	if name == Inbox {
 		return fmt.Errorf("%w: INBOX cannot be deleted", ErrBadMailboxName)
 	}
-	mb, err := s.mailbox(user, name, false)
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if err := validUser(user); err != nil {
+		return err
+	}
+	dir, err := dirOf(user, name)
+	if err != nil {
+		return err
+	}
+	mb, err := s.openLocked(user, name, dir, false)
 	if err != nil {
 		return err
 	}
 	mb.mu.Lock()
+	// Remove the mailbox's own files, not the directories of mailboxes
+	// below it, which in Maildir++ are siblings anyway.
 	if err := hackpadfs.RemoveAll(s.fs, mb.dir); err != nil {
 		mb.mu.Unlock()
 		return fmt.Errorf("mailstore: delete %s/%s: %w", user, name, err)
@@ -379,14 +440,16 @@ func (s *Store) DeleteMailbox(user, name string) error {
 	expunged := make([]uint32, len(mb.msgs))
 	for i, m := range mb.msgs {
 		expunged[i] = m.UID
+		s.cache.drop(mb.dir + "/" + m.Key)
 	}
 	mb.msgs = nil
 	mb.deleted = true
+	mb.emitLocked(Change{Kind: MailboxDeleted, UIDs: expunged})
 	mb.mu.Unlock()
 	s.mu.Lock()
 	delete(s.mailboxes, mailboxKey{user, name})
 	s.mu.Unlock()
-	s.publish(Change{User: user, Mailbox: name, Kind: MailboxDeleted, UIDs: expunged})
+	mb.flush()
 	return nil
 }
 
@@ -396,7 +459,7 @@ func (s *Store) Status(user, name string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	return mb.status(), nil
+	return mb.status()
 }
 
 // List returns a snapshot of the messages in a mailbox, in UID order.
@@ -459,31 +522,60 @@ func (s *Store) Read(user, name string, uid uint32) ([]byte, error) {
 
 // SetFlags replaces the flags of the message with the given UID.
 func (s *Store) SetFlags(user, name string, uid uint32, flags []Flag) error {
-	mb, err := s.mailbox(user, name, false)
-	if err != nil {
-		return err
+	res, _, err := s.StoreFlags(user, name, []uint32{uid}, StoreReplace, flags, Unconditional)
+	if err == nil && len(res) == 0 {
+		err = fmt.Errorf("%w: UID %d in %s", ErrNoMessage, uid, name)
 	}
-	return mb.setFlags(uid, flags)
+	return err
 }
 
 // AddFlag sets a flag on the messages with the given UIDs that lack it.
 // UIDs that are gone are skipped.
 func (s *Store) AddFlag(user, name string, uids []uint32, f Flag) error {
-	mb, err := s.mailbox(user, name, false)
-	if err != nil {
+	if _, err := ParseFlag(string(f)); err != nil {
 		return err
 	}
-	return mb.addFlag(uids, f)
+	_, _, err := s.StoreFlags(user, name, uids, StoreAdd, []Flag{f}, Unconditional)
+	return err
 }
 
 // Expunge removes the messages with the given UIDs. UIDs that are already
 // gone are skipped: a second session may have expunged them first.
 func (s *Store) Expunge(user, name string, uids []uint32) error {
+	if len(uids) == 0 {
+		return nil
+	}
 	mb, err := s.mailbox(user, name, false)
 	if err != nil {
 		return err
 	}
-	return mb.expunge(uids)
+	drop := make(map[uint32]bool, len(uids))
+	for _, u := range uids {
+		drop[u] = true
+	}
+	_, err = mb.expungeWhere(func(r *record) bool { return drop[r.UID] })
+	return err
+}
+
+// ExpungeDeleted removes the messages among uids that have \Deleted at this
+// moment, or every such message when uids is nil: IMAP's EXPUNGE, CLOSE
+// and UID EXPUNGE (RFC 4315 §2.1), immune to another session clearing the
+// flag meanwhile. It returns the expunged UIDs, ascending.
+func (s *Store) ExpungeDeleted(user, name string, uids []uint32) ([]uint32, error) {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return nil, err
+	}
+	var want map[uint32]bool
+	if uids != nil {
+		want = make(map[uint32]bool, len(uids))
+		for _, u := range uids {
+			want[u] = true
+		}
+	}
+	return mb.expungeWhere(func(r *record) bool {
+		return (want == nil || want[r.UID]) && hasFlag(r.Flags, FlagDeleted)
+	})
 }
 
 // LockMaildrop takes the exclusive lock RFC 1939 §8 asks a POP3 server to
