@@ -27,6 +27,7 @@ import (
 	"github.com/wirelab/wirelab/engine/clock"
 	"github.com/wirelab/wirelab/engine/dns/lab"
 	"github.com/wirelab/wirelab/engine/dns/resolver"
+	"github.com/wirelab/wirelab/engine/imap"
 	"github.com/wirelab/wirelab/engine/mailstore"
 	"github.com/wirelab/wirelab/engine/pop3"
 	"github.com/wirelab/wirelab/engine/transport"
@@ -36,7 +37,7 @@ import (
 // serveFlags are the flags of "wirelab serve".
 type serveFlags struct {
 	world, data     string
-	pop3            string
+	pop3, imap      string
 	dns, dnsServer  string
 	exposeDNS       bool
 	rootHints       string
@@ -51,6 +52,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&f.world, "world", "", "world `file` (txtar) or folder (default: the embedded demo world)")
 	fl.StringVar(&f.data, "data", "", "keep mail as Maildir++ under `DIR` (default: in memory)")
 	fl.StringVar(&f.pop3, "pop3", "127.0.0.1:1110", "POP3 listen `address`")
+	fl.StringVar(&f.imap, "imap", "127.0.0.1:1143", "IMAP listen `address`")
 	fl.StringVar(&f.dns, "dns", "127.0.0.1:1053", "DNS listen `address` (UDP and TCP) for the world's local DNS server; empty turns it off")
 	fl.StringVar(&f.dnsServer, "dns-server", "", "which local DNS server of the world answers on --dns (default: the first one)")
 	fl.BoolVar(&f.exposeDNS, "expose-dns", false, "also run every root, TLD and authoritative server of the world on its own address in 127.53.0.0/16, port 53 (needs root), for real resolvers and dig +trace")
@@ -90,18 +92,31 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	pop3Srv := &pop3Server{
-		cfg: &pop3.Config{Store: store, Users: w.Users, Hostname: f.hostname},
-		tls: tlsConf,
-		log: log,
-	}
+	pop3Cfg := &pop3.Config{Store: store, Users: w.Users, Hostname: f.hostname}
+	pop3Srv := &sessionServer{proto: "pop3", tls: tlsConf, log: log,
+		serve: func(ctx context.Context, conn net.Conn, id uint64, startTLS func(transport.Stream) (transport.Stream, error)) (string, string, error) {
+			sess, err := pop3.Serve(ctx, pop3Cfg, conn, pop3.ServeOptions{ID: id, StartTLS: startTLS})
+			return sess.User(), sess.EndReason(), err
+		}}
+	imapCfg := &imap.Config{Store: store, Users: w.Users, Hostname: f.hostname}
+	imapSrv := &sessionServer{proto: "imap", tls: tlsConf, log: log,
+		serve: func(ctx context.Context, conn net.Conn, id uint64, startTLS func(transport.Stream) (transport.Stream, error)) (string, string, error) {
+			sess, err := imap.Serve(ctx, imapCfg, conn, imap.ServeOptions{ID: id, StartTLS: startTLS})
+			return sess.User(), sess.EndReason(), err
+		}}
 	ln, err := net.Listen("tcp", f.pop3)
 	if err != nil {
 		return fmt.Errorf("pop3: %w", err)
 	}
+	imapLn, err := net.Listen("tcp", f.imap)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("imap: %w", err)
+	}
 	dnsSrv, err := startDNS(ctx, w, f, log)
 	if err != nil {
 		ln.Close()
+		imapLn.Close()
 		return err
 	}
 
@@ -112,6 +127,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, ", mail in memory\n")
 	}
 	fmt.Fprintf(stdout, "  pop3  %s  (STLS available; try: curl pop3://%s/ -u alice:wonderland)\n", ln.Addr(), ln.Addr())
+	fmt.Fprintf(stdout, "  imap  %s  (STARTTLS available; try: curl imap://%s/INBOX -u alice:wonderland)\n", imapLn.Addr(), imapLn.Addr())
 	if dnsSrv != nil {
 		fmt.Fprintf(stdout, "  dns   %s  (%s; try: dig @%s -p %d www.example.com)\n", dnsSrv.addr, strings.TrimSuffix(dnsSrv.frontend.server.Spec.Name, "."), dnsSrv.addr.Addr(), dnsSrv.addr.Port())
 		if e := dnsSrv.exposed; e != nil {
@@ -124,11 +140,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	var wg sync.WaitGroup
 	wg.Go(func() { pop3Srv.acceptLoop(ctx, ln) })
+	wg.Go(func() { imapSrv.acceptLoop(ctx, imapLn) })
 	<-ctx.Done()
 	ln.Close()
+	imapLn.Close()
 	dnsSrv.close()
 	wg.Wait()
 	pop3Srv.sessions.Wait()
+	imapSrv.sessions.Wait()
 	log.Info("shut down", "reason", context.Cause(ctx))
 	return nil
 }
@@ -279,23 +298,26 @@ func (d *dnsListener) close() {
 	d.wg.Wait()
 }
 
-// pop3Server binds the POP3 engine to a TCP listener.
-type pop3Server struct {
-	cfg      *pop3.Config
+// sessionServer binds one protocol engine to a TCP listener: it accepts
+// connections, runs a session on each and logs their start and end.
+type sessionServer struct {
+	proto    string
 	tls      *tls.Config
 	log      *slog.Logger
 	nextID   atomic.Uint64
 	sessions sync.WaitGroup
+	// serve runs one session; it returns the user and how it ended.
+	serve func(ctx context.Context, conn net.Conn, id uint64, startTLS func(transport.Stream) (transport.Stream, error)) (user, end string, err error)
 }
 
-func (s *pop3Server) acceptLoop(ctx context.Context, ln net.Listener) {
+func (s *sessionServer) acceptLoop(ctx context.Context, ln net.Listener) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			s.log.Error("pop3 accept", "err", err)
+			s.log.Error(s.proto+" accept", "err", err)
 			continue
 		}
 		id := s.nextID.Add(1)
@@ -303,22 +325,19 @@ func (s *pop3Server) acceptLoop(ctx context.Context, ln net.Listener) {
 	}
 }
 
-func (s *pop3Server) handle(ctx context.Context, conn net.Conn, id uint64) {
+func (s *sessionServer) handle(ctx context.Context, conn net.Conn, id uint64) {
 	start := time.Now()
-	s.log.Info("pop3 session start", "id", id, "remote", conn.RemoteAddr().String())
-	sess, err := pop3.Serve(ctx, s.cfg, conn, pop3.ServeOptions{
-		ID: id,
-		StartTLS: func(st transport.Stream) (transport.Stream, error) {
-			c, ok := st.(net.Conn)
-			if !ok {
-				return nil, errors.New("stream is not a network connection")
-			}
-			return tls.Server(c, s.tls), nil
-		},
+	s.log.Info(s.proto+" session start", "id", id, "remote", conn.RemoteAddr().String())
+	user, end, err := s.serve(ctx, conn, id, func(st transport.Stream) (transport.Stream, error) {
+		c, ok := st.(net.Conn)
+		if !ok {
+			return nil, errors.New("stream is not a network connection")
+		}
+		return tls.Server(c, s.tls), nil
 	})
-	attrs := []any{"id", id, "user", sess.User(), "end", sess.EndReason(), "duration", time.Since(start).Round(time.Millisecond)}
+	attrs := []any{"id", id, "user", user, "end", end, "duration", time.Since(start).Round(time.Millisecond)}
 	if err != nil {
 		attrs = append(attrs, "err", err)
 	}
-	s.log.Info("pop3 session end", attrs...)
+	s.log.Info(s.proto+" session end", attrs...)
 }
