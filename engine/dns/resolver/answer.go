@@ -23,6 +23,10 @@ func (t *tree) result(q Question, o outcome) Result {
 	res := Result{Question: q, Mode: t.mode, Rcode: o.rcode, Reason: o.reason, Stale: o.stale}
 	if o.rcode != mdns.RcodeServerFailure {
 		res.Answer, res.Authority = o.answer, o.authority
+		if t.rec != nil {
+			// The order before round robin: the packed answer's.
+			t.rec.answer = slices.Clone(o.answer)
+		}
 		t.locked(func(c *cache, now time.Time, out *[]dns.TraceEvent) {
 			if t.sw.RoundRobin && !o.stale {
 				rotate(c, res.Answer)
@@ -42,12 +46,14 @@ func (t *tree) result(q Question, o outcome) Result {
 // cache entry keeps, and advances that offset: round robin, so successive
 // clients get the addresses in turn.
 func rotate(c *cache, answer []mdns.RR) {
+	if len(answer) < 2 {
+		return
+	}
 	for _, g := range groupRRsets(answer) {
 		if len(g) < 2 {
 			continue
 		}
-		h := g[0].Header()
-		e := c.m[key{lower(h.Name), h.Rrtype}]
+		e := c.m[rrKey(g[0])]
 		if e == nil || e.neg != positive {
 			continue
 		}
@@ -66,6 +72,12 @@ func rotate(c *cache, answer []mdns.RR) {
 	}
 }
 
+// rrKey is the cache key of rr's RRset.
+func rrKey(rr mdns.RR) key {
+	h := rr.Header()
+	return key{lower(h.Name), h.Rrtype}
+}
+
 // extraSections returns the NS RRset of the zone holding the answer and the
 // addresses of the hosts the answer and that RRset name (RFC 1035 §4.1:
 // "additional records ... which may be helpful").
@@ -73,23 +85,29 @@ func (t *tree) extraSections(c *cache, now time.Time, out *[]dns.TraceEvent, ans
 	owner := lower(answer[len(answer)-1].Header().Name)
 	for n := owner; ; n = parentName(n) {
 		if e := t.fresh(c, key{n, mdns.TypeNS}, now, out); e != nil && e.neg == positive {
-			authority = e.records(e.remaining(now))
+			authority = t.records(e, e.remaining(now))
 			break
 		}
 		if n == "." {
 			break
 		}
 	}
-	seen := map[string]bool{}
-	for _, rr := range append(slices.Clone(answer), authority...) {
-		name := target(rr)
-		if name == "" || seen[lower(name)] {
-			continue
-		}
-		seen[lower(name)] = true
-		for _, qt := range []uint16{mdns.TypeA, mdns.TypeAAAA} {
-			if e := t.fresh(c, key{lower(name), qt}, now, out); e != nil && e.neg == positive {
-				additional = append(additional, e.records(e.remaining(now))...)
+	var seen []string // few: a slice beats a map
+	for _, sec := range [2][]mdns.RR{answer, authority} {
+		for _, rr := range sec {
+			name := target(rr)
+			if name == "" {
+				continue
+			}
+			name = lower(name)
+			if slices.Contains(seen, name) {
+				continue
+			}
+			seen = append(seen, name)
+			for _, qt := range [2]uint16{mdns.TypeA, mdns.TypeAAAA} {
+				if e := t.fresh(c, key{name, qt}, now, out); e != nil && e.neg == positive {
+					additional = append(additional, t.records(e, e.remaining(now))...)
+				}
 			}
 		}
 	}

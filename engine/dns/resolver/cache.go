@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,6 +103,38 @@ type entry struct {
 	neg     negKind
 	rot     int // RoundRobin's offset for the next answer
 	el      *list.Element
+	// dead marks an entry removed from the cache: packed answers built
+	// from it no longer hold.
+	dead bool
+	// q and text are the question and the records as cache events show
+	// them, made on first use (under the resolver's lock) and kept: the
+	// records do not change while the entry lives.
+	q, text string
+}
+
+// question returns the entry's key as events show it ("name TYPE").
+func (e *entry) question() string {
+	if e.q == "" {
+		e.q = qstring(e.k.name, e.k.qtype)
+	}
+	return e.q
+}
+
+// rdataText returns the entry's records as describe lists them: " data1,
+// data2".
+func (e *entry) rdataText() string {
+	if e.text == "" && len(e.rrs) > 0 {
+		var b strings.Builder
+		for i, rr := range e.rrs {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(" ")
+			b.WriteString(rdata(rr))
+		}
+		e.text = b.String()
+	}
+	return e.text
 }
 
 // remaining returns the whole seconds left before expiry, 0 if none.
@@ -132,6 +165,13 @@ type cache struct {
 	max int
 	m   map[key]*entry
 	lru *list.List // front: most recently used
+	// inserts counts the entries put in m.
+	inserts uint64
+	// answers are the packed answers to stub queries (see packed.go), by
+	// canonical name, one per type: at most max in all, made on first use.
+	// answerLRU orders them like lru.
+	answers   map[string][]*packed
+	answerLRU *list.List
 }
 
 func newCache(max int) *cache {
@@ -154,10 +194,12 @@ func (c *cache) get(k key, now time.Time, stale time.Duration, out *[]dns.TraceE
 		return e, true
 	}
 	c.remove(e)
-	*out = append(*out, dns.TraceEvent{
-		Kind: dns.TraceExpire, Time: now, Question: qstring(e.k.name, e.k.qtype),
-		Summary: fmt.Sprintf("expired %s ago", now.Sub(e.expires).Round(time.Second)),
-	})
+	if out != nil {
+		*out = append(*out, dns.TraceEvent{
+			Kind: dns.TraceExpire, Time: now, Question: e.question(),
+			Summary: fmt.Sprintf("expired %s ago", now.Sub(e.expires).Round(time.Second)),
+		})
+	}
 	return nil, false
 }
 
@@ -169,15 +211,17 @@ func (c *cache) live(k key, now time.Time, out *[]dns.TraceEvent) *entry {
 
 // put stores e unless a live entry of higher rank holds the key (RFC 2181
 // §5.4.1), evicting the least recently used entry when the cache is full.
-// It reports whether e was stored.
+// It reports whether e was stored. Methods that take out append events to
+// it unless it is nil.
 func (c *cache) put(e *entry, now time.Time, out *[]dns.TraceEvent) bool {
-	q := qstring(e.k.name, e.k.qtype)
 	if old := c.m[e.k]; old != nil {
 		if now.Before(old.expires) && old.rank > e.rank {
-			*out = append(*out, dns.TraceEvent{
-				Kind: dns.TraceNote, Time: now, Question: q,
-				Summary: fmt.Sprintf("not cached: the cache holds %s data, which ranks above %s (RFC 2181 §5.4.1)", old.rank, e.rank),
-			})
+			if out != nil {
+				*out = append(*out, dns.TraceEvent{
+					Kind: dns.TraceNote, Time: now, Question: e.question(),
+					Summary: fmt.Sprintf("not cached: the cache holds %s data, which ranks above %s (RFC 2181 §5.4.1)", old.rank, e.rank),
+				})
+			}
 			return false
 		}
 		e.rot = old.rot
@@ -192,23 +236,29 @@ func (c *cache) put(e *entry, now time.Time, out *[]dns.TraceEvent) bool {
 	for len(c.m) >= c.max && c.lru.Len() > 0 {
 		victim := c.lru.Back().Value.(*entry)
 		c.remove(victim)
-		*out = append(*out, dns.TraceEvent{
-			Kind: dns.TraceExpire, Time: now, Question: qstring(victim.k.name, victim.k.qtype),
-			Summary: fmt.Sprintf("evicted: the cache is full (%d entries)", c.max),
-		})
+		if out != nil {
+			*out = append(*out, dns.TraceEvent{
+				Kind: dns.TraceExpire, Time: now, Question: victim.question(),
+				Summary: fmt.Sprintf("evicted: the cache is full (%d entries)", c.max),
+			})
+		}
 	}
 	e.el = c.lru.PushFront(e)
 	c.m[e.k] = e
-	*out = append(*out, dns.TraceEvent{
-		Kind: dns.TraceCacheAdd, Time: now, Question: q,
-		Summary: describe(e, e.ttl),
-	})
+	c.inserts++
+	if out != nil {
+		*out = append(*out, dns.TraceEvent{
+			Kind: dns.TraceCacheAdd, Time: now, Question: e.question(),
+			Summary: describe(e, e.ttl),
+		})
+	}
 	return true
 }
 
 func (c *cache) remove(e *entry) {
 	delete(c.m, e.k)
 	c.lru.Remove(e.el)
+	e.dead = true
 }
 
 // list returns the table of entries, dropping those that have expired (and,
@@ -247,21 +297,29 @@ func (c *cache) list(now time.Time, serveStale bool, maxStale time.Duration, out
 	return rows
 }
 
-// describe is an entry's one-line summary for cache events.
+// describe is an entry's one-line summary for cache events: "NXDOMAIN,
+// TTL 300", or "TTL 300, answer-aa: 192.0.2.1, 192.0.2.2". A cache hit
+// makes one, so it costs one allocation: the records' text is the entry's.
 func describe(e *entry, ttl uint32) string {
+	var num [10]byte // the digits of a uint32
+	n := strconv.AppendUint(num[:0], uint64(ttl), 10)
 	var b strings.Builder
 	if e.neg != positive {
-		fmt.Fprintf(&b, "%s, TTL %d", e.neg, ttl)
+		neg := e.neg.String()
+		b.Grow(len(neg) + len(", TTL ") + len(n))
+		b.WriteString(neg)
+		b.WriteString(", TTL ")
+		b.Write(n)
 		return b.String()
 	}
-	fmt.Fprintf(&b, "TTL %d, %s:", ttl, e.rank)
-	for i, rr := range e.rrs {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString(" ")
-		b.WriteString(rdata(rr))
-	}
+	rank, text := e.rank.String(), e.rdataText()
+	b.Grow(len("TTL ") + len(n) + len(", ") + len(rank) + len(":") + len(text))
+	b.WriteString("TTL ")
+	b.Write(n)
+	b.WriteString(", ")
+	b.WriteString(rank)
+	b.WriteString(":")
+	b.WriteString(text)
 	return b.String()
 }
 

@@ -56,7 +56,15 @@ type tree struct {
 	start  time.Time
 	serial serial
 
+	// wantTrace keeps every event in trace for Result.Trace; without it
+	// events go only to Options.OnEvent, and when that is nil too none is
+	// built (see tracing).
+	wantTrace bool
 	trace     []dns.TraceEvent
+	// rec, if not nil, records the cache reads of a stub query's lookup,
+	// so that ServeDNS can keep the answer in wire format (see
+	// storeAnswer).
+	rec       *recording
 	sends     int
 	referrals int
 	// failed is set when a limit ends the whole tree.
@@ -112,25 +120,46 @@ func (t *tree) newLookup(q Question, parent *lookup) *lookup {
 
 func (t *tree) now() time.Time { return t.r.clk.Now() }
 
+// tracing reports whether anyone will see the tree's events: the caller
+// of Resolve in Result.Trace, or Options.OnEvent. When nobody will, the
+// lookup builds no events at all: their summaries and wire bytes are most
+// of the cost of a cache hit.
+func (t *tree) tracing() bool { return t.wantTrace || t.r.opts.OnEvent != nil }
+
 func (t *tree) emit(ev dns.TraceEvent) {
+	if !t.tracing() {
+		return
+	}
 	if ev.Time.IsZero() {
 		ev.Time = t.now()
 	}
-	t.trace = append(t.trace, ev)
+	if t.wantTrace {
+		t.trace = append(t.trace, ev)
+	}
 	if f := t.r.opts.OnEvent; f != nil {
 		f(ev)
 	}
 }
 
 func (t *tree) note(question, format string, args ...any) {
+	if !t.tracing() {
+		return
+	}
 	t.emit(dns.TraceEvent{Kind: dns.TraceNote, Question: question, Summary: fmt.Sprintf(format, args...)})
 }
 
 // locked runs f on the cache under the resolver's lock, then emits the
-// events f produced.
+// events f produced. out is nil when nobody will see events (see
+// tracing); f and the cache methods it calls then build none.
 func (t *tree) locked(f func(c *cache, now time.Time, out *[]dns.TraceEvent)) {
-	var evs []dns.TraceEvent
 	now := t.now()
+	if !t.tracing() {
+		t.r.mu.Lock()
+		f(t.r.cache, now, nil)
+		t.r.mu.Unlock()
+		return
+	}
+	var evs []dns.TraceEvent
 	t.r.mu.Lock()
 	f(t.r.cache, now, &evs)
 	t.r.mu.Unlock()
@@ -151,10 +180,34 @@ func (t *tree) staleWindow() time.Duration {
 // counts as missing.
 func (t *tree) fresh(c *cache, k key, now time.Time, out *[]dns.TraceEvent) *entry {
 	e, stale := c.get(k, now, t.staleWindow(), out)
+	if t.rec != nil {
+		t.rec.read(k, e, stale)
+	}
 	if stale {
 		return nil
 	}
 	return e
+}
+
+// records returns copies of e's records with TTL ttl, noting where they
+// came from when recording.
+func (t *tree) records(e *entry, ttl uint32) []mdns.RR {
+	rrs := e.records(ttl)
+	if t.rec != nil {
+		t.rec.copied(e, rrs)
+	}
+	return rrs
+}
+
+// hit counts a cache hit and reports it.
+func (t *tree) hit(e *entry, ttl uint32, now time.Time, out *[]dns.TraceEvent) {
+	t.r.counters.CacheHits++
+	if t.rec != nil {
+		t.rec.hits = append(t.rec.hits, e)
+	}
+	if out != nil {
+		*out = append(*out, dns.TraceEvent{Kind: dns.TraceCacheHit, Time: now, Question: e.question(), Summary: describe(e, ttl)})
+	}
 }
 
 func (l *lookup) question() string { return qstring(l.qname, l.qtype) }
@@ -192,28 +245,24 @@ func (l *lookup) fromCache() (o outcome, follow *mdns.CNAME, hit bool) {
 	t := l.t
 	name := lower(l.qname)
 	t.locked(func(c *cache, now time.Time, out *[]dns.TraceEvent) {
-		hitEvent := func(e *entry, ttl uint32) {
-			t.r.counters.CacheHits++
-			*out = append(*out, dns.TraceEvent{Kind: dns.TraceCacheHit, Time: now, Question: qstring(e.k.name, e.k.qtype), Summary: describe(e, ttl)})
-		}
 		// RFC 2181 §5.4.1: additional-rank data is never an answer.
 		if e := t.fresh(c, key{name, l.qtype}, now, out); e != nil && (e.neg != positive || e.rank >= RankAnswer) {
 			ttl := e.remaining(now)
-			hitEvent(e, ttl)
+			t.hit(e, ttl, now, out)
 			hit = true
 			if e.neg == positive {
-				o = outcome{rcode: mdns.RcodeSuccess, answer: append(slices.Clone(l.chain), e.records(ttl)...)}
+				o = outcome{rcode: mdns.RcodeSuccess, answer: append(slices.Clone(l.chain), t.records(e, ttl)...)}
 			} else {
-				o = outcome{rcode: mdns.RcodeSuccess, answer: slices.Clone(l.chain), authority: e.records(ttl)}
+				o = outcome{rcode: mdns.RcodeSuccess, answer: slices.Clone(l.chain), authority: t.records(e, ttl)}
 			}
 			return
 		}
 		if l.qtype != mdns.TypeCNAME {
 			if e := t.fresh(c, key{name, mdns.TypeCNAME}, now, out); e != nil && e.neg == positive && e.rank >= RankAnswer {
 				ttl := e.remaining(now)
-				hitEvent(e, ttl)
+				t.hit(e, ttl, now, out)
 				hit = true
-				follow = e.records(ttl)[0].(*mdns.CNAME)
+				follow = t.records(e, ttl)[0].(*mdns.CNAME)
 				return
 			}
 		}
@@ -222,9 +271,9 @@ func (l *lookup) fromCache() (o outcome, follow *mdns.CNAME, hit bool) {
 		for n := name; ; n = parentName(n) {
 			if e := t.fresh(c, key{n, typeNXDomain}, now, out); e != nil {
 				ttl := e.remaining(now)
-				hitEvent(e, ttl)
+				t.hit(e, ttl, now, out)
 				hit = true
-				o = outcome{rcode: mdns.RcodeNameError, answer: slices.Clone(l.chain), authority: e.records(ttl)}
+				o = outcome{rcode: mdns.RcodeNameError, answer: slices.Clone(l.chain), authority: t.records(e, ttl)}
 				return
 			}
 			if n == "." {
@@ -236,7 +285,9 @@ func (l *lookup) fromCache() (o outcome, follow *mdns.CNAME, hit bool) {
 		if e, stale := c.get(key{name, l.qtype}, now, t.staleWindow(), out); e != nil && stale {
 			summary = "expired; kept for serve-stale while the lookup refreshes it"
 		}
-		*out = append(*out, dns.TraceEvent{Kind: dns.TraceCacheMiss, Time: now, Question: l.question(), Summary: summary})
+		if out != nil {
+			*out = append(*out, dns.TraceEvent{Kind: dns.TraceCacheMiss, Time: now, Question: l.question(), Summary: summary})
+		}
 	})
 	return o, follow, hit
 }
@@ -282,10 +333,12 @@ func (l *lookup) delegate() {
 					if len(servers) > 0 || !allUnder(n, names) {
 						l.zone, l.nsNames, l.servers = n, names, servers
 						found = true
-						*out = append(*out, dns.TraceEvent{
-							Kind: dns.TraceCacheHit, Time: now, Question: qstring(n, mdns.TypeNS),
-							Summary: fmt.Sprintf("delegation: %d name servers, %d addresses known", len(names), len(servers)),
-						})
+						if out != nil {
+							*out = append(*out, dns.TraceEvent{
+								Kind: dns.TraceCacheHit, Time: now, Question: qstring(n, mdns.TypeNS),
+								Summary: fmt.Sprintf("delegation: %d name servers, %d addresses known", len(names), len(servers)),
+							})
+						}
 						return
 					}
 				}
@@ -480,14 +533,16 @@ func (l *lookup) send(s server) {
 	r.mu.Lock()
 	r.counters.Sent++
 	r.mu.Unlock()
-	summary := fmt.Sprintf("query id %d, RD=%d", q.Id, b2i(q.RecursionDesired))
-	if minimised {
-		summary += fmt.Sprintf(", QNAME minimised (RFC 9156) from %s", l.question())
+	if t.tracing() {
+		summary := fmt.Sprintf("query id %d, RD=%d", q.Id, b2i(q.RecursionDesired))
+		if minimised {
+			summary += fmt.Sprintf(", QNAME minimised (RFC 9156) from %s", l.question())
+		}
+		t.emit(dns.TraceEvent{
+			Kind: dns.TraceQuery, From: r.opts.Addr, FromName: r.opts.Name, To: s.addr, ToName: s.name,
+			Question: qstring(name, qtype), Summary: summary, Wire: wire,
+		})
 	}
-	t.emit(dns.TraceEvent{
-		Kind: dns.TraceQuery, From: r.opts.Addr, FromName: r.opts.Name, To: s.addr, ToName: s.name,
-		Question: qstring(name, qtype), Summary: summary, Wire: wire,
-	})
 	l.attempt++
 	attempt, id := l.attempt, q.Id
 	l.timer = r.clk.AfterFunc(r.opts.QueryTimeout, func() {
@@ -511,10 +566,12 @@ func (l *lookup) timedOut(attempt int, s server, name string, qtype uint16) {
 	}
 	l.attempt++
 	r := l.t.r
-	l.t.emit(dns.TraceEvent{
-		Kind: dns.TraceTimeout, From: r.opts.Addr, FromName: r.opts.Name, To: s.addr, ToName: s.name,
-		Question: qstring(name, qtype), Summary: fmt.Sprintf("no response within %v; trying another server", r.opts.QueryTimeout),
-	})
+	if l.t.tracing() {
+		l.t.emit(dns.TraceEvent{
+			Kind: dns.TraceTimeout, From: r.opts.Addr, FromName: r.opts.Name, To: s.addr, ToName: s.name,
+			Question: qstring(name, qtype), Summary: fmt.Sprintf("no response within %v; trying another server", r.opts.QueryTimeout),
+		})
+	}
 	l.next()
 }
 
@@ -525,10 +582,12 @@ func (l *lookup) received(attempt int, s server, id uint16, name string, qtype u
 	t, r := l.t, l.t.r
 	if err != nil {
 		l.stopTimer()
-		t.emit(dns.TraceEvent{
-			Kind: dns.TraceTimeout, From: r.opts.Addr, FromName: r.opts.Name, To: s.addr, ToName: s.name,
-			Question: qstring(name, qtype), Summary: fmt.Sprintf("%v; trying another server", err),
-		})
+		if t.tracing() {
+			t.emit(dns.TraceEvent{
+				Kind: dns.TraceTimeout, From: r.opts.Addr, FromName: r.opts.Name, To: s.addr, ToName: s.name,
+				Question: qstring(name, qtype), Summary: fmt.Sprintf("%v; trying another server", err),
+			})
+		}
 		l.next()
 		return
 	}
@@ -539,11 +598,13 @@ func (l *lookup) received(attempt int, s server, id uint16, name string, qtype u
 		return
 	}
 	l.stopTimer()
-	wire, _ := resp.Pack()
-	t.emit(dns.TraceEvent{
-		Kind: dns.TraceResponse, From: s.addr, FromName: s.name, To: r.opts.Addr, ToName: r.opts.Name,
-		Question: qstring(name, qtype), Summary: summarize(resp), Wire: wire,
-	})
+	if t.tracing() {
+		wire, _ := resp.Pack()
+		t.emit(dns.TraceEvent{
+			Kind: dns.TraceResponse, From: s.addr, FromName: s.name, To: r.opts.Addr, ToName: r.opts.Name,
+			Question: qstring(name, qtype), Summary: summarize(resp), Wire: wire,
+		})
+	}
 	l.handle(s, name, qtype, minimised, resp)
 }
 
@@ -571,8 +632,10 @@ func (l *lookup) handle(s server, name string, qtype uint16, minimised bool, res
 		return
 	}
 	sc := scrub(resp, l.zone, name, qtype)
-	for _, d := range sc.dropped {
-		t.note(qstring(name, qtype), "%s (from %s)", d, s.name)
+	if t.tracing() {
+		for _, d := range sc.dropped {
+			t.note(qstring(name, qtype), "%s (from %s)", d, s.name)
+		}
 	}
 	aa := resp.Authoritative
 	referral := len(sc.final) == 0 && len(sc.cnames) == 0 && rc == mdns.RcodeSuccess &&
@@ -785,15 +848,16 @@ func soaRecords(soa *mdns.SOA, ttl uint32) []mdns.RR {
 // groupRRsets splits records into RRsets (same owner and type), in order of
 // first appearance.
 func groupRRsets(rrs []mdns.RR) [][]mdns.RR {
-	var groups [][]mdns.RR
-	index := map[key]int{}
+	var (
+		groups [][]mdns.RR
+		keys   []key // few RRsets per message: a slice beats a map
+	)
 	for _, rr := range rrs {
-		h := rr.Header()
-		k := key{lower(h.Name), h.Rrtype}
-		i, ok := index[k]
-		if !ok {
+		k := rrKey(rr)
+		i := slices.Index(keys, k)
+		if i < 0 {
 			i = len(groups)
-			index[k] = i
+			keys = append(keys, k)
 			groups = append(groups, nil)
 		}
 		groups[i] = append(groups[i], rr)

@@ -13,7 +13,9 @@
 // credibility (RFC 2181 §5.4.1). Records outside the bailiwick of the server
 // that sent them are dropped (RFC 2181 §6.1). Options switch on QNAME
 // minimisation (RFC 9156), serve-stale (RFC 8767), minimal responses and
-// RRset rotation.
+// RRset rotation. A stub's question the cache has answered once is answered
+// again from the reply kept in wire format, its TTLs and ID patched, until
+// the cache changes (see [WireWriter] and [Resolver.AnswerCached]).
 //
 // The package does no I/O. It reaches other servers only through a
 // [dns.Exchanger], reads time only from a [clock.Clock] and takes message IDs
@@ -308,6 +310,7 @@ func (r *Resolver) SetSwitches(s Switches) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sw = s
+	r.cache.dropAnswers() // MinimalResponses changes what an answer holds
 }
 
 // Switches returns the switches in force.
@@ -326,8 +329,16 @@ func (r *Resolver) Counters() Counters {
 
 // Resolve starts a lookup and returns at once. done is called once with the
 // result, from the goroutine that delivers Exchanger callbacks or advances
-// the clock, or before Resolve returns when the cache answers.
+// the clock, or before Resolve returns when the cache answers. The result's
+// Trace lists every event of the lookup.
 func (r *Resolver) Resolve(q Question, mode Mode, done func(Result)) {
+	r.resolve(q, mode, true, nil, done)
+}
+
+// resolve is Resolve. With wantTrace false the result has no Trace and,
+// unless Options.OnEvent is set, the lookup builds no events. rec, if not
+// nil, records the lookup's cache reads for a packed answer.
+func (r *Resolver) resolve(q Question, mode Mode, wantTrace bool, rec *recording, done func(Result)) {
 	if mode == 0 {
 		mode = r.opts.Mode
 	}
@@ -336,7 +347,7 @@ func (r *Resolver) Resolve(q Question, mode Mode, done func(Result)) {
 	r.counters.Received++
 	sw := r.sw
 	r.mu.Unlock()
-	t := &tree{r: r, mode: mode, sw: sw, start: r.clk.Now()}
+	t := &tree{r: r, mode: mode, sw: sw, start: r.clk.Now(), wantTrace: wantTrace, rec: rec}
 	l := t.newLookup(q, nil)
 	l.finish = func(o outcome) { done(t.result(q, o)) }
 	t.serial.do(l.step)

@@ -24,10 +24,25 @@ const hintTTL = 3600000
 // version other than 0 BADVERS (RFC 6891 §6.1.3). Over UDP the answer is
 // truncated (TC=1) to 512 octets or the payload size the query's OPT
 // record allows, up to DefaultUDPSize.
+//
+// When w is a [WireWriter], ServeDNS keeps the replies it makes from the
+// cache alone in wire format, and answers the same question again by
+// patching those bytes (ID, flags, question, TTLs, round-robin order, OPT
+// record) instead of looking it up: it then calls WriteWire, not WriteMsg,
+// with the bytes WriteMsg's message would pack to. [Resolver.AnswerCached]
+// does the same for a query that has not been unpacked.
 func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Request) {
 	m := req.Msg
 	if m == nil || m.Response {
 		return
+	}
+	if r.serveCached(w, req) {
+		return
+	}
+	// Record the cache reads when a packed answer could be used.
+	var rec *recording
+	if _, ok := w.(WireWriter); ok {
+		rec = &recording{}
 	}
 	reply := new(mdns.Msg)
 	reply.SetReply(m)
@@ -45,15 +60,31 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Request) {
 		r.mu.Lock()
 		r.counters.Received++
 		r.mu.Unlock()
-		r.fromCacheOnly(q, reply)
+		if res, ended := r.fromCacheOnly(q, reply, rec); ended {
+			r.keepAnswer(q, rec, res, reply)
+		}
 		writeReply(w, req, reply)
 		return
 	}
-	r.Resolve(q, r.opts.Mode, func(res Result) {
+	r.resolve(q, r.opts.Mode, false, rec, func(res Result) {
 		reply.Rcode = res.Rcode
 		reply.Answer, reply.Ns, reply.Extra = res.Answer, res.Authority, res.Additional
+		r.keepAnswer(q, rec, res, reply)
 		writeReply(w, req, reply)
 	})
+}
+
+// keepAnswer keeps reply in wire format if it came from the cache alone
+// (see storeAnswer).
+func (r *Resolver) keepAnswer(q Question, rec *recording, res Result, reply *mdns.Msg) {
+	if rec == nil || res.Upstream != 0 || res.Stale || (res.Rcode != mdns.RcodeSuccess && res.Rcode != mdns.RcodeNameError) {
+		return
+	}
+	k := key{lower(q.Name), q.Type}
+	now := r.clk.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cache.storeAnswer(k, rec, reply, now)
 }
 
 // checkQuery returns the rcode for a query the resolver will not resolve,
@@ -83,31 +114,36 @@ func checkQuery(m *mdns.Msg) int {
 // writeReply adds an OPT record if the query had one (RFC 6891 §6.1.1),
 // truncates a UDP answer to the size the client can take, and writes it.
 func writeReply(w dns.ResponseWriter, req *dns.Request, reply *mdns.Msg) {
-	size := mdns.MaxMsgSize
-	if opt := req.Msg.IsEdns0(); opt != nil {
+	if req.Msg.IsEdns0() != nil {
 		reply.SetEdns0(DefaultUDPSize, false)
-		if !req.TCP {
-			size = int(max(mdns.MinMsgSize, min(opt.UDPSize(), DefaultUDPSize)))
-		}
-	} else if !req.TCP {
-		size = mdns.MinMsgSize // RFC 1035 §4.2.1
 	}
-	reply.Truncate(size)
+	reply.Truncate(replySize(req.Msg, req.TCP))
 	_ = w.WriteMsg(reply)
 }
 
+// replySize is the largest answer to query: over TCP a whole message, over
+// UDP 512 octets (RFC 1035 §4.2.1) or the payload size the query's OPT
+// record offers (RFC 6891 §6.2.5), up to DefaultUDPSize.
+func replySize(query *mdns.Msg, tcp bool) int {
+	switch opt := query.IsEdns0(); {
+	case tcp:
+		return mdns.MaxMsgSize
+	case opt != nil:
+		return int(max(mdns.MinMsgSize, min(opt.UDPSize(), DefaultUDPSize)))
+	}
+	return mdns.MinMsgSize
+}
+
 // fromCacheOnly fills reply from the cache without asking anyone: the
-// answer if cached, else a referral to the closest known servers.
-func (r *Resolver) fromCacheOnly(q Question, reply *mdns.Msg) {
+// answer if cached (ended, with its result), else a referral to the
+// closest known servers.
+func (r *Resolver) fromCacheOnly(q Question, reply *mdns.Msg, rec *recording) (res Result, ended bool) {
 	r.mu.Lock()
 	sw := r.sw
 	r.mu.Unlock()
-	t := &tree{r: r, mode: Iterated, sw: sw, start: r.clk.Now()}
+	t := &tree{r: r, mode: Iterated, sw: sw, start: r.clk.Now(), rec: rec}
 	l := t.newLookup(q, nil)
-	var (
-		o     outcome
-		ended bool
-	)
+	var o outcome
 	l.finish = func(x outcome) { o, ended = x, true }
 	for !ended {
 		x, follow, hit := l.fromCache()
@@ -121,10 +157,10 @@ func (r *Resolver) fromCacheOnly(q Question, reply *mdns.Msg) {
 		}
 	}
 	if ended {
-		res := t.result(q, o)
+		res = t.result(q, o)
 		reply.Rcode = res.Rcode
 		reply.Answer, reply.Ns, reply.Extra = res.Answer, res.Authority, res.Additional
-		return
+		return res, true
 	}
 	// A referral (RFC 1034 §4.3.1: a server not offering recursion
 	// points the client closer to the answer).
@@ -144,7 +180,7 @@ func (r *Resolver) fromCacheOnly(q Question, reply *mdns.Msg) {
 		}
 	})
 	if found {
-		return
+		return res, false
 	}
 	for _, h := range r.hints {
 		reply.Ns = append(reply.Ns, &mdns.NS{Hdr: mdns.RR_Header{Name: ".", Rrtype: mdns.TypeNS, Class: mdns.ClassINET, Ttl: hintTTL}, Ns: h.name})
@@ -157,4 +193,5 @@ func (r *Resolver) fromCacheOnly(q Question, reply *mdns.Msg) {
 			reply.Extra = append(reply.Extra, &mdns.AAAA{Hdr: hdr, AAAA: a.AsSlice()})
 		}
 	}
+	return res, false
 }
