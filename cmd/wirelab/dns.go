@@ -171,38 +171,82 @@ func firstResolver(l *lab.Lab) string {
 	return ""
 }
 
-type chanWriter struct{ msg *mdns.Msg }
+// replyWriter takes the resolver's answer, as a message or, for answers it
+// keeps packed, as wire bytes (resolver.WireWriter).
+type replyWriter struct {
+	msg  *mdns.Msg
+	wire []byte
+}
 
-func (w *chanWriter) WriteMsg(m *mdns.Msg) error {
-	if w.msg != nil {
+var _ resolver.WireWriter = (*replyWriter)(nil)
+
+func (w *replyWriter) WriteMsg(m *mdns.Msg) error {
+	if w.msg != nil || w.wire != nil {
 		return errors.New("dns: answered twice")
 	}
 	w.msg = m
 	return nil
 }
 
-// answer resolves one query; it returns nil for a message that gets no
-// answer (a response, say).
-func (f *dnsFrontend) answer(req *dns.Request) *mdns.Msg {
+func (w *replyWriter) WriteWire(b []byte) error {
+	if w.msg != nil || w.wire != nil {
+		return errors.New("dns: answered twice")
+	}
+	w.wire = append([]byte(nil), b...) // b is the resolver's until we return
+	return nil
+}
+
+// packed returns the answer in wire format, or nil for none.
+func (w *replyWriter) packed() []byte {
+	if w.wire != nil {
+		return w.wire
+	}
+	if w.msg == nil {
+		return nil
+	}
+	out, err := w.msg.Pack()
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// syncClock moves the lab's clock up to the wall clock; f.mu is held.
+func (f *dnsFrontend) syncClock() {
+	if now := time.Now().Add(-f.offset); now.After(f.lab.Clock.Now()) {
+		f.lab.Clock.Set(now)
+	}
+}
+
+// cached answers a query straight from the local server's packed cache,
+// without unpacking it, appending to dst.
+func (f *dnsFrontend) cached(dst, wire []byte, tcp bool) ([]byte, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.syncClock()
+	return f.server.Resolver.AnswerCached(dst, wire, tcp)
+}
+
+// answer resolves one query and returns the reply's wire bytes; nil for a
+// message that gets no answer (a response, say).
+func (f *dnsFrontend) answer(req *dns.Request) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.syncClock()
 	clk := f.lab.Clock
-	if now := time.Now().Add(-f.offset); now.After(clk.Now()) {
-		clk.Set(now)
-	}
-	w := &chanWriter{}
+	w := &replyWriter{}
 	f.server.Resolver.ServeDNS(w, req)
-	for steps := 0; w.msg == nil && steps < dnsMaxPump; steps++ {
+	for steps := 0; w.msg == nil && w.wire == nil && steps < dnsMaxPump; steps++ {
 		if clk.RunUntilIdle(1) == 0 {
 			break
 		}
 	}
-	if w.msg == nil && !req.Msg.Response {
+	if w.msg == nil && w.wire == nil && !req.Msg.Response {
 		m := new(mdns.Msg)
 		m.SetRcode(req.Msg, mdns.RcodeServerFailure)
-		return m
+		w.msg = m
 	}
-	return w.msg
+	return w.packed()
 }
 
 // request unpacks a query; a message that does not parse gets the bare
@@ -217,6 +261,7 @@ func request(wire []byte, from, to netip.AddrPort, tcp bool) (*dns.Request, []by
 
 func (f *dnsFrontend) serveUDP(ctx context.Context, pc net.PacketConn) {
 	buf := make([]byte, dnsMaxUDP)
+	out := make([]byte, 0, resolver.DefaultUDPSize)
 	local := addrPort(pc.LocalAddr())
 	for {
 		n, addr, err := pc.ReadFrom(buf)
@@ -226,6 +271,12 @@ func (f *dnsFrontend) serveUDP(ctx context.Context, pc net.PacketConn) {
 			}
 			return
 		}
+		// Cache hits go out without the query being unpacked at all.
+		if reply, ok := f.cached(out[:0], buf[:n], false); ok {
+			out = reply
+			pc.WriteTo(reply, addr)
+			continue
+		}
 		wire := append([]byte(nil), buf[:n]...)
 		req, formerr := request(wire, addrPort(addr), local, false)
 		if req == nil {
@@ -234,10 +285,8 @@ func (f *dnsFrontend) serveUDP(ctx context.Context, pc net.PacketConn) {
 			}
 			continue
 		}
-		if m := f.answer(req); m != nil {
-			if out, err := m.Pack(); err == nil {
-				pc.WriteTo(out, addr)
-			}
+		if reply := f.answer(req); reply != nil {
+			pc.WriteTo(reply, addr)
 		}
 	}
 }
@@ -258,9 +307,9 @@ func (f *dnsFrontend) serveTCP(ctx context.Context, ln net.Listener, wg *sync.Wa
 // serveConn answers length-prefixed messages on one TCP connection
 // (RFC 1035 §4.2.2, RFC 7766) with the local DNS server.
 func (f *dnsFrontend) serveConn(ctx context.Context, c net.Conn) {
-	serveTCPConn(ctx, c, func(req *dns.Request) []*mdns.Msg {
-		if m := f.answer(req); m != nil {
-			return []*mdns.Msg{m}
+	serveTCPConn(ctx, c, func(req *dns.Request) [][]byte {
+		if reply := f.answer(req); reply != nil {
+			return [][]byte{reply}
 		}
 		return nil
 	})
@@ -269,7 +318,7 @@ func (f *dnsFrontend) serveConn(ctx context.Context, c net.Conn) {
 // serveTCPConn reads length-prefixed DNS messages from c and writes back
 // what answer gives for each (several messages for a zone transfer). It ends
 // when the client goes quiet for dnsTCPIdle, closes, or ctx ends.
-func serveTCPConn(ctx context.Context, c net.Conn, answer func(*dns.Request) []*mdns.Msg) {
+func serveTCPConn(ctx context.Context, c net.Conn, answer func(*dns.Request) [][]byte) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
@@ -290,16 +339,9 @@ func serveTCPConn(ctx context.Context, c net.Conn, answer func(*dns.Request) []*
 				out = append(out, formerr)
 			}
 		} else {
-			msgs := answer(req)
-			if len(msgs) == 0 && ctx.Err() != nil {
+			out = answer(req)
+			if len(out) == 0 && ctx.Err() != nil {
 				return
-			}
-			for _, m := range msgs {
-				wire, err := m.Pack()
-				if err != nil {
-					return
-				}
-				out = append(out, wire)
 			}
 		}
 		for _, wire := range out {

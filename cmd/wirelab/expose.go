@@ -192,7 +192,15 @@ func (f *exposedFrontend) serveTCP(ctx context.Context) {
 			return
 		}
 		wg.Go(func() {
-			serveTCPConn(ctx, c, func(req *dns.Request) []*mdns.Msg { return f.answer(req) })
+			serveTCPConn(ctx, c, func(req *dns.Request) [][]byte {
+				var out [][]byte
+				for _, m := range f.answer(req) {
+					if wire, err := m.Pack(); err == nil {
+						out = append(out, wire)
+					}
+				}
+				return out
+			})
 		})
 	}
 }

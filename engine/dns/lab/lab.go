@@ -234,7 +234,7 @@ func (l *Lab) startServer(s *ServerNode, zones map[string]*zone.Zone, hints []re
 	var h dns.Handler
 	if s.Spec.Resolver {
 		r, err := resolver.New(s.Client, l.Clock, resolver.Options{
-			RootHints: hints, IDs: l.ids, Addr: s.Addr, Name: name, Switches: sw, OnEvent: l.trace,
+			RootHints: hints, IDs: l.ids, Addr: s.Addr, Name: name, Switches: sw, OnEvent: l.traceFunc(),
 		})
 		if err != nil {
 			return fmt.Errorf("lab: %s: %w", name, err)
@@ -257,7 +257,7 @@ func (l *Lab) startServer(s *ServerNode, zones map[string]*zone.Zone, hints []re
 		a.OnNotify = func(z string, _ netip.AddrPort) { l.refresh(s, z) }
 		s.Authority = a
 		s.Recurser = resolver.Recursing(a, s.Client, resolver.RecursingOptions{
-			Clock: l.Clock, IDs: l.ids, Addr: s.Addr, Name: name, OnEvent: l.trace,
+			Clock: l.Clock, IDs: l.ids, Addr: s.Addr, Name: name, OnEvent: l.traceFunc(),
 		})
 		h = s.Recurser
 	}
@@ -379,6 +379,15 @@ func (l *Lab) Settle() error {
 		}
 	}
 	return nil
+}
+
+// traceFunc is the observer to hand components: nil when nobody watches,
+// so that they build no trace events at all.
+func (l *Lab) traceFunc() func(dns.TraceEvent) {
+	if l.onTrace == nil {
+		return nil
+	}
+	return l.trace
 }
 
 func (l *Lab) trace(e dns.TraceEvent) {
