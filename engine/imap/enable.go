@@ -1,6 +1,9 @@
 package imap
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 func init() {
 	register("ENABLE", authed, (*Session).enable)
@@ -11,9 +14,14 @@ func init() {
 // on and listed in the untagged ENABLED response.
 func (s *Session) enable(c *cmd) error {
 	var enabled []string
+	condstoreBefore := s.condstore
 	for c.dec.SP() {
 		name := strings.ToUpper(c.dec.Atom())
 		switch name {
+		case "CONDSTORE", "QRESYNC": // condstore.go
+			if s.enableModSeq(name, c.out, condstoreBefore) && !slices.Contains(enabled, name) {
+				enabled = append(enabled, name)
+			}
 		case "IMAP4REV2":
 			if !s.rev2 {
 				s.rev2 = true

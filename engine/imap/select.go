@@ -42,8 +42,12 @@ var systemFlags = []string{`\Answered`, `\Flagged`, `\Deleted`, `\Seen`, `\Draft
 func (s *Session) selectCmd(c *cmd, readOnly bool) error {
 	c.dec.ExpectSP()
 	name := c.dec.Mailbox()
+	params := parseSelectParams(c.dec) // (CONDSTORE), (QRESYNC ...): condstore.go
 	if !c.dec.ExpectEOL() {
 		return nil
+	}
+	if err := s.checkSelectParams(params); err != nil {
+		return err
 	}
 	// Selecting another mailbox, even unsuccessfully, leaves the current
 	// one (RFC 9051 §6.3.2).
@@ -54,13 +58,11 @@ func (s *Session) selectCmd(c *cmd, readOnly bool) error {
 			c.out.Untagged().Atom("OK").SP().Code("CLOSED").CodeEnd().Text("Previous mailbox closed").CRLF()
 		}
 	}
+	if params.condstore || params.qresync != nil {
+		s.condstore = true // a CONDSTORE enabling command (RFC 7162 §3.1)
+	}
 	sel, err := s.open(name, readOnly)
 	if err != nil {
-		return storeError(err)
-	}
-	status, err := s.cfg.Store.Status(s.user, name)
-	if err != nil {
-		sel.cancel()
 		return storeError(err)
 	}
 	s.sel = sel
@@ -73,17 +75,17 @@ func (s *Session) selectCmd(c *cmd, readOnly bool) error {
 			e.Untagged().Atom("OK").SP().Code("UNSEEN").SP().Number(first).CodeEnd().Text(fmt.Sprintf("Message %d is the first unseen", first)).CRLF()
 		}
 	}
-	e.Untagged().Atom("OK").SP().Code("UIDVALIDITY").SP().Number(status.UIDValidity).CodeEnd().Text("UIDs valid").CRLF()
-	e.Untagged().Atom("OK").SP().Code("UIDNEXT").SP().Number(status.UIDNext).CodeEnd().Text("Predicted next UID").CRLF()
-	e.Untagged().Atom("FLAGS").SP().FlagList(systemFlags).CRLF()
-	if readOnly {
-		e.Untagged().Atom("OK").SP().Code("PERMANENTFLAGS").SP().FlagList(nil).CodeEnd().Text("Read-only mailbox").CRLF()
-	} else {
-		e.Untagged().Atom("OK").SP().Code("PERMANENTFLAGS").SP().FlagList(append(append([]string{}, systemFlags...), `\*`)).CodeEnd().Text("Flags permitted").CRLF()
-	}
+	e.Untagged().Atom("OK").SP().Code("UIDVALIDITY").SP().Number(sel.validity).CodeEnd().Text("UIDs valid").CRLF()
+	e.Untagged().Atom("OK").SP().Code("UIDNEXT").SP().Number(sel.uidNext).CodeEnd().Text("Predicted next UID").CRLF()
+	// FLAGS and PERMANENTFLAGS, with the mailbox's keywords: store.go.
+	s.writeFlagsResponses(e)
 	if s.rev2 {
 		// RFC 9051 §6.3.2: a LIST response with the mailbox's name.
 		e.Untagged().Atom("LIST").SP().FlagList(nil).SP().Str(mailstore.Separator).SP().Mailbox(name).CRLF()
+	}
+	// HIGHESTMODSEQ, and QRESYNC's VANISHED (EARLIER) and FETCH: condstore.go.
+	if err := s.selectModSeq(c, params); err != nil {
+		return err
 	}
 	if readOnly {
 		c.okCode = "READ-ONLY"

@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/wirelab/wirelab/engine/imap/imapwire"
@@ -21,6 +22,27 @@ type selection struct {
 	recent   map[uint32]bool     // \Recent for this session (IMAP4rev1)
 	cancel   func()
 
+	// msgs is what the session knows of each message of the view, by UID,
+	// ascending: flags and MODSEQ as last learned from the store (by its
+	// own STORE or from the change feed), size and internal date, which
+	// never change. FETCH serves FLAGS, UID, RFC822.SIZE, INTERNALDATE and
+	// MODSEQ from it without reading a file. A message expunged by another
+	// session stays until the view drops it.
+	msgs []mailstore.Message
+	// uidNext is the UIDNEXT of the snapshot, raised as messages arrive.
+	uidNext uint32
+	// highestModSeq is the highest mod-sequence the client has been told
+	// about (RFC 7162 §3.1.2.1): changes still pending are above it.
+	highestModSeq uint64
+	// noModSeq: the mailbox has no mod-sequences (RFC 7162 §3.1.2.2).
+	noModSeq bool
+	// keywords are the mailbox's keywords as last sent in FLAGS, and
+	// canCreateKeywords says PERMANENTFLAGS has \*.
+	keywords          []string
+	canCreateKeywords bool
+	// parsed keeps the last messages FETCH parsed (fetch.go).
+	parsed parseCache
+
 	pending []mailstore.Change // guarded by Session.mu
 }
 
@@ -33,28 +55,17 @@ func (sel *selection) seqOf(uid uint32) uint32 {
 	return uint32(i + 1)
 }
 
-// open makes a selection of the mailbox and subscribes it to the store's
-// change feed.
+// open makes a selection of the mailbox from the store's Select snapshot
+// (which claims the \Recent messages unless readOnly) and subscribes it
+// to the store's change feed.
 func (s *Session) open(name string, readOnly bool) (*selection, error) {
 	st := s.cfg.Store
 	if err := st.Refresh(s.user, name); err != nil {
 		return nil, err
 	}
-	msgs, status, err := st.List(s.user, name)
-	if err != nil {
-		return nil, err
-	}
-	sel := &selection{
-		name:     name,
-		readOnly: readOnly,
-		validity: status.UIDValidity,
-		flags:    make(map[uint32][]string, len(msgs)),
-		recent:   map[uint32]bool{},
-	}
-	for _, m := range msgs {
-		sel.uids = append(sel.uids, m.UID)
-		sel.flags[m.UID] = flagStrings(m.Flags)
-	}
+	sel := &selection{name: name, readOnly: readOnly, recent: map[uint32]bool{}}
+	// Watch before taking the snapshot, so that no change falls between
+	// the two; the changes the snapshot already holds are dropped below.
 	sel.cancel = st.Watch(s.user, name, func(c mailstore.Change) {
 		s.mu.Lock()
 		sel.pending = append(sel.pending, c)
@@ -64,7 +75,58 @@ func (s *Session) open(name string, readOnly bool) (*selection, error) {
 			wake()
 		}
 	})
+	snap, err := st.Select(s.user, name, readOnly)
+	if err != nil {
+		sel.cancel()
+		return nil, err
+	}
+	status := snap.Status
+	sel.validity = status.UIDValidity
+	sel.uidNext = status.UIDNext
+	sel.highestModSeq = status.HighestModSeq
+	sel.noModSeq = status.HighestModSeq == 0
+	sel.msgs = snap.Messages
+	sel.uids = make([]uint32, len(snap.Messages))
+	sel.flags = make(map[uint32][]string, len(snap.Messages))
+	for _, uid := range snap.Recent {
+		sel.recent[uid] = true
+	}
+	for i := range sel.msgs {
+		sel.uids[i] = sel.msgs[i].UID
+		flags := flagStrings(sel.msgs[i].Flags)
+		if !s.rev2 && sel.recent[sel.uids[i]] {
+			flags = append(flags, string(mailstore.FlagRecent))
+		}
+		sel.flags[sel.uids[i]] = flags
+	}
+	sel.setKeywords(snap.Keywords)
+	sel.canCreateKeywords = snap.CanCreateKeywords
+	s.mu.Lock()
+	sel.pending = dropSnapshotted(sel.pending, status)
+	s.mu.Unlock()
 	return sel, nil
+}
+
+// dropSnapshotted removes from changes those a Select snapshot with the
+// given status already reflects (see mailstore.Change).
+func dropSnapshotted(changes []mailstore.Change, st mailstore.Status) []mailstore.Change {
+	out := changes[:0]
+	for _, c := range changes {
+		switch c.Kind {
+		case mailstore.Appended:
+			i, _ := slices.BinarySearch(c.UIDs, st.UIDNext)
+			if i == len(c.UIDs) {
+				continue
+			}
+			c.UIDs = c.UIDs[i:]
+		case mailstore.FlagsChanged, mailstore.Expunged:
+			if c.ModSeq <= st.HighestModSeq {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func flagStrings(flags []mailstore.Flag) []string {
@@ -87,41 +149,63 @@ func (s *Session) closeSelection() {
 }
 
 // flushUpdates reports what other sessions changed since the last report:
-// new messages as EXISTS (and RECENT under IMAP4rev1), flag changes as
-// FETCH, and, when allowed, removals as EXPUNGE (or VANISHED once QRESYNC
-// is enabled, RFC 7162 §3.2.10).
+// new keywords as FLAGS and PERMANENTFLAGS (RFC 3501 §7.2.6), new messages
+// as EXISTS (and RECENT under IMAP4rev1), flag changes as FETCH (with
+// MODSEQ once CONDSTORE is on, RFC 7162 §3.1), and, when allowed, removals
+// as EXPUNGE (or VANISHED once QRESYNC is enabled, RFC 7162 §3.2.10).
 func (s *Session) flushUpdates(e *imapwire.Encoder, allowExpunge bool) {
+	s.flushFor(e, allowExpunge, nil)
+}
+
+// flushFor is flushUpdates for a FETCH that will show the flags of some
+// messages itself (fetch.go): skip names them, and their flag changes are
+// learned but not reported; they are returned, for the FETCH to report
+// those it does not show after all. gone lists the UIDs that left the
+// view.
+func (s *Session) flushFor(e *imapwire.Encoder, allowExpunge bool, skip func(uid uint32) bool) (skipped map[uint32]bool, gone []uint32) {
 	sel := s.sel
 	s.mu.Lock()
 	changes := sel.pending
 	sel.pending = nil
 	s.mu.Unlock()
 	if len(changes) == 0 {
-		return
+		return nil, nil
 	}
 	var keep []mailstore.Change
-	existsBefore := len(sel.uids)
+	var added []uint32
+	// flagged: the messages to report, true for a learned flag change
+	// (whose MODSEQ a CONDSTORE client must see), false for a new one.
 	flagged := map[uint32]bool{}
+	keywords := false
 	for _, c := range changes {
 		switch c.Kind {
 		case mailstore.Appended:
 			for _, uid := range c.UIDs {
 				if len(sel.uids) == 0 || uid > sel.uids[len(sel.uids)-1] {
 					sel.uids = append(sel.uids, uid)
-					sel.flags[uid] = nil
-					flagged[uid] = true // report its initial flags if any
+					added = append(added, uid)
 				}
 			}
 		case mailstore.FlagsChanged:
-			for _, uid := range c.UIDs {
-				flagged[uid] = true
+			for _, m := range c.Messages {
+				if sel.learn(m) {
+					flagged[m.UID] = true
+				}
 			}
+		case mailstore.KeywordsChanged:
+			keywords = sel.setKeywords(c.Keywords) || keywords
 		case mailstore.Expunged, mailstore.MailboxDeleted:
 			if !allowExpunge {
 				keep = append(keep, c)
 				continue
 			}
+			for _, uid := range c.UIDs {
+				if sel.seqOf(uid) != 0 {
+					gone = append(gone, uid)
+				}
+			}
 			s.expungeFromView(e, c.UIDs)
+			sel.highestModSeq = max(sel.highestModSeq, c.ModSeq)
 		}
 	}
 	if len(keep) > 0 {
@@ -129,64 +213,131 @@ func (s *Session) flushUpdates(e *imapwire.Encoder, allowExpunge bool) {
 		sel.pending = append(keep, sel.pending...)
 		s.mu.Unlock()
 	}
-	if n := len(sel.uids); n != existsBefore {
-		e.Untagged().Number(uint32(n)).SP().Atom("EXISTS").CRLF()
+	if len(added) > 0 {
+		s.learnAppended(added, flagged)
+	}
+	if keywords {
+		s.writeFlagsResponses(e)
+	}
+	if len(added) > 0 {
+		e.Untagged().Number(uint32(len(sel.uids))).SP().Atom("EXISTS").CRLF()
 		if !s.rev2 {
 			e.Untagged().Number(uint32(len(sel.recent))).SP().Atom("RECENT").CRLF()
+		}
+	}
+	if skip != nil {
+		for uid, learned := range flagged {
+			if skip(uid) {
+				if skipped == nil {
+					skipped = map[uint32]bool{}
+				}
+				skipped[uid] = learned
+				delete(flagged, uid)
+			}
 		}
 	}
 	if len(flagged) > 0 {
 		s.reportFlags(e, flagged)
 	}
+	return skipped, gone
+}
+
+// learnAppended reads the size, date, flags and MODSEQ of messages that
+// joined the view, and claims those still \Recent (mailstore.ClaimRecent).
+// Their initial flags are reported (flagged) if they have any.
+func (s *Session) learnAppended(added []uint32, flagged map[uint32]bool) {
+	sel := s.sel
+	sel.uidNext = max(sel.uidNext, added[len(added)-1]+1)
+	if !sel.readOnly {
+		claimed, _ := s.cfg.Store.ClaimRecent(s.user, sel.name, added[len(added)-1])
+		for _, uid := range claimed {
+			if _, ok := slices.BinarySearch(added, uid); ok {
+				sel.recent[uid] = true
+			}
+		}
+	}
+	for _, uid := range added {
+		sel.flags[uid] = nil
+		if sel.recent[uid] && !s.rev2 {
+			sel.flags[uid] = []string{string(mailstore.FlagRecent)}
+		}
+		flagged[uid] = false
+	}
+	msgs, _, err := s.cfg.Store.List(s.user, sel.name)
+	if err != nil {
+		return // the mailbox is gone; the feed says so next
+	}
+	i, _ := slices.BinarySearchFunc(msgs, added[0], func(m mailstore.Message, uid uint32) int { return cmp.Compare(m.UID, uid) })
+	for _, m := range msgs[i:] {
+		if _, ok := slices.BinarySearch(added, m.UID); ok {
+			sel.msgs = append(sel.msgs, m)
+			sel.highestModSeq = max(sel.highestModSeq, m.ModSeq)
+		}
+	}
 }
 
 // reportFlags sends an unsolicited FETCH for each message whose flags
-// differ from what the session last told its client.
+// differ from what the session last told its client, or, once CONDSTORE
+// is on, whose mod-sequence changed (uids[uid] true).
 func (s *Session) reportFlags(e *imapwire.Encoder, uids map[uint32]bool) {
 	sel := s.sel
-	msgs, _, err := s.cfg.Store.List(s.user, sel.name)
-	if err != nil {
-		return
+	list := make([]uint32, 0, len(uids))
+	for uid := range uids {
+		list = append(list, uid)
 	}
-	for _, m := range msgs {
-		if !uids[m.UID] {
+	slices.Sort(list)
+	for _, uid := range list {
+		seq := sel.seqOf(uid)
+		m := sel.msg(uid)
+		if seq == 0 || m == nil {
 			continue
 		}
-		seq := sel.seqOf(m.UID)
-		if seq == 0 {
+		now := s.viewFlags(m)
+		if slices.Equal(now, sel.flags[uid]) && !(s.condstore && uids[uid]) {
 			continue
 		}
-		now := flagStrings(m.Flags)
-		if sel.recent[m.UID] && !s.rev2 {
-			now = append(now, `\Recent`)
-		}
-		if slices.Equal(now, sel.flags[m.UID]) {
-			continue
-		}
-		sel.flags[m.UID] = now
-		e.Untagged().Number(seq).SP().Atom("FETCH").SP().BeginList().Atom("UID").SP().Number(m.UID).SP().Atom("FLAGS").SP()
-		e.FlagList(now).EndList().CRLF()
+		sel.flags[uid] = now
+		sel.highestModSeq = max(sel.highestModSeq, m.ModSeq)
+		s.writeFlagFetch(e, seq, m, now, true, true, s.condstore)
 	}
 }
 
-// expungeFromView removes UIDs from the view, reporting each.
+// expungeFromView removes UIDs from the view, reporting each: as EXPUNGE,
+// lowest first, or in one VANISHED once QRESYNC is on.
 func (s *Session) expungeFromView(e *imapwire.Encoder, uids []uint32) {
 	sel := s.sel
+	sorted := slices.Clone(uids)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
 	var gone []uint32
-	for _, uid := range uids {
-		seq := sel.seqOf(uid)
-		if seq == 0 {
-			continue
+	var idx []int
+	for _, uid := range sorted {
+		if i, ok := slices.BinarySearch(sel.uids, uid); ok {
+			gone = append(gone, uid)
+			idx = append(idx, i)
 		}
-		gone = append(gone, uid)
-		if !s.qresync {
-			e.Untagged().Number(seq).SP().Atom("EXPUNGE").CRLF()
-		}
-		sel.uids = slices.Delete(sel.uids, int(seq-1), int(seq))
-		delete(sel.flags, uid)
-		delete(sel.recent, uid)
 	}
-	if s.qresync && len(gone) > 0 {
+	if len(gone) == 0 {
+		return
+	}
+	for k, i := range idx {
+		if !s.qresync {
+			// Each EXPUNGE renumbers the messages after it.
+			e.Untagged().Number(uint32(i - k + 1)).SP().Atom("EXPUNGE").CRLF()
+		}
+		delete(sel.flags, gone[k])
+		delete(sel.recent, gone[k])
+		sel.parsed.drop(gone[k])
+	}
+	sel.uids = slices.DeleteFunc(sel.uids, func(uid uint32) bool {
+		_, ok := slices.BinarySearch(gone, uid)
+		return ok
+	})
+	sel.msgs = slices.DeleteFunc(sel.msgs, func(m mailstore.Message) bool {
+		_, ok := slices.BinarySearch(gone, m.UID)
+		return ok
+	})
+	if s.qresync {
 		e.Untagged().Atom("VANISHED").SP().SeqSet(imapwire.SeqSetOf(gone...)).CRLF()
 	}
 }

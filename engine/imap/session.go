@@ -99,12 +99,21 @@ type Session struct {
 	failures int
 	// Extensions the client ENABLEd (RFC 5161).
 	rev2, utf8, qresync bool
+	// condstore: the client has sent a CONDSTORE enabling command (RFC
+	// 7162 §3.1): untagged FETCH responses carry MODSEQ from then on.
+	condstore bool
 
 	sel *selection
 
 	// An IDLE command in progress (RFC 2177): its tag, and whether the
 	// client may be sent updates as they happen.
 	idleTag string
+
+	// The search result variable of SEARCH RETURN (SAVE) (RFC 9051
+	// §6.4.4.1, RFC 5182): UIDs, valid while searchResSel is the
+	// selection, so that selecting a mailbox empties it.
+	searchRes    []uint32
+	searchResSel *selection
 
 	// A multi-step AUTHENTICATE in progress.
 	authTag string
@@ -178,6 +187,11 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 		ev := s.reader.Next()
 		if s.authTag != "" && ev.Kind == imapwire.EventCommand {
 			out = append(out, s.authenticateResponse(string(ev.Command), now))
+			continue
+		}
+		if s.idleTag != "" && ev.Kind != imapwire.EventNeedInput {
+			// While IDLE runs, the client's next line is "DONE" (RFC 2177).
+			out = append(out, s.idleInput(ev, now))
 			continue
 		}
 		switch ev.Kind {
@@ -327,12 +341,15 @@ func Commands(st State) []string {
 // command parses the tag and name of one complete command and runs it.
 func (s *Session) command(raw []byte, now time.Time) Reply {
 	dec := imapwire.NewDecoder(raw)
-	dec.UTF8 = s.utf8
+	// IMAP4rev2 and UTF8=ACCEPT both carry mailbox names and strings as
+	// UTF-8 instead of modified UTF-7 (RFC 9051 §5.1, RFC 6855 §3).
+	dec.UTF8 = s.utf8 || s.rev2
 	tag := dec.Tag()
 	if dec.Err() != nil {
 		return Reply{Data: []byte("* BAD " + syntaxText(dec.Err()) + "\r\n")}
 	}
 	c := &cmd{tag: tag, dec: dec, out: imapwire.NewEncoder(nil), now: now}
+	c.out.UTF8 = dec.UTF8
 	if !dec.ExpectSP() {
 		return Reply{Data: tagged(tag, "BAD", "", syntaxText(dec.Err()))}
 	}

@@ -31,7 +31,7 @@ func TestCoreCommands(t *testing.T) {
 		{"authenticate cancelled", false, []string{"a AUTHENTICATE PLAIN", "*"},
 			[]string{"+ \r\n", "a BAD Authentication cancelled"}, imap.NotAuthenticated},
 		{"select", true, []string{"a SELECT INBOX"},
-			[]string{"* 9 EXISTS", "* 0 RECENT", "[UNSEEN 4]", "[UIDVALIDITY ", "[UIDNEXT 10]", "* FLAGS (", "[PERMANENTFLAGS (", "a OK [READ-WRITE] SELECT completed"}, imap.Selected},
+			[]string{"* 9 EXISTS", "* 9 RECENT", "[UNSEEN 4]", "[UIDVALIDITY ", "[UIDNEXT 10]", "* FLAGS (", "[PERMANENTFLAGS (", "a OK [READ-WRITE] SELECT completed"}, imap.Selected},
 		{"examine", true, []string{"a EXAMINE Sent"},
 			[]string{"* 3 EXISTS", "a OK [READ-ONLY]"}, imap.Selected},
 		{"select nonexistent", true, []string{"a SELECT Nowhere"},
