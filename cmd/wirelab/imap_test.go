@@ -57,3 +57,62 @@ func TestCurlIMAP(t *testing.T) {
 		}
 	}
 }
+
+// pyIMAP runs a short imaplib program against addr, logged in as alice, and
+// returns what it prints.
+func pyIMAP(t *testing.T, addr, program string) string {
+	t.Helper()
+	python := needTool(t, "python3", "python3")
+	host, port := hostPort(addr)
+	src := "import imaplib, sys\nm = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))\nm.login('alice', 'wonderland')\n" + program + "\nm.logout()\n"
+	out, err := exec.Command(python, "-c", src, host, port).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestIMAPStateSurvivesRestart keeps the server's state on disk with
+// --data: folders, subscriptions, flags (system and keywords), UIDs and
+// UIDVALIDITY are the same after a restart, and a mailbox deleted and
+// created again gets a new UIDVALIDITY.
+func TestIMAPStateSurvivesRestart(t *testing.T) {
+	data := t.TempDir()
+	srv := startServe(t, "--data", data)
+	const probe = `
+m.select('INBOX')
+print(m.status('INBOX', '(UIDVALIDITY UIDNEXT MESSAGES)')[1][0].decode())
+print(m.fetch('1:3', '(UID FLAGS)')[1])
+print(m.lsub()[1])
+print(m.list('""', 'Lab*')[1])
+`
+	before := pyIMAP(t, srv.addrs["imap"], `
+m.create('Lab/2026')
+m.subscribe('Lab/2026')
+m.select('INBOX')
+m.store('2', '+FLAGS', '(\\Flagged $Graded)')
+m.store('3', '-FLAGS', '(\\Seen)')
+`+probe)
+	srv.stop(t)
+	srv2 := startServe(t, "--data", data)
+	after := pyIMAP(t, srv2.addrs["imap"], probe)
+	t.Logf("state:\n%s", after)
+	if before != after {
+		t.Errorf("state differs across restart:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	for _, want := range []string{"$Graded", `\\Flagged`, "Lab/2026"} {
+		if !strings.Contains(after, want) {
+			t.Errorf("after restart the state lacks %s:\n%s", want, after)
+		}
+	}
+	recreated := pyIMAP(t, srv2.addrs["imap"], `
+v1 = m.status('Lab/2026', '(UIDVALIDITY)')[1][0]
+m.delete('Lab/2026')
+m.create('Lab/2026')
+v2 = m.status('Lab/2026', '(UIDVALIDITY)')[1][0]
+print(v1 != v2)
+`)
+	if recreated != "True" {
+		t.Errorf("a mailbox deleted and created again kept its UIDVALIDITY: %s", recreated)
+	}
+}
