@@ -12,6 +12,7 @@ import (
 	"github.com/wirelab/wirelab/engine/dns"
 	"github.com/wirelab/wirelab/engine/dns/lab"
 	"github.com/wirelab/wirelab/engine/dns/resolver"
+	"github.com/wirelab/wirelab/engine/imap"
 	"github.com/wirelab/wirelab/engine/mailstore"
 	"github.com/wirelab/wirelab/engine/pop3"
 	"github.com/wirelab/wirelab/engine/world"
@@ -35,13 +36,8 @@ func worldOf(t *Transcript) *world.World {
 func (Engine) Dial(t *Transcript) (Conn, error) {
 	switch t.Protocol {
 	case POP3:
-		fsys, err := mem.NewFS()
+		st, w, err := storeOf(t)
 		if err != nil {
-			return nil, err
-		}
-		w := worldOf(t)
-		st := mailstore.New(fsys, mailstore.Options{})
-		if _, err := w.Populate(st); err != nil {
 			return nil, err
 		}
 		cfg := &pop3.Config{Store: st, Users: w.Users, Hostname: "wirelab.example"}
@@ -58,8 +54,40 @@ func (Engine) Dial(t *Transcript) (Conn, error) {
 		}
 		c.close = s.Abort
 		return c, nil
+	case IMAP:
+		st, w, err := storeOf(t)
+		if err != nil {
+			return nil, err
+		}
+		s := imap.NewSession(&imap.Config{Store: st, Users: w.Users, Hostname: "wirelab.example"}, 1)
+		c := &sessionConn{now: clock.Epoch}
+		c.out.Write(s.Greeting())
+		c.feed = func(p []byte) []byte {
+			var out []byte
+			for _, r := range s.Feed(p, c.now) {
+				c.now = c.now.Add(r.Delay)
+				out = append(out, r.Data...)
+			}
+			return out
+		}
+		c.close = s.Abort
+		return c, nil
 	}
 	return nil, fmt.Errorf("conformance: the engine target has no %s sessions", t.Protocol)
+}
+
+// storeOf fills a fresh in-memory store with the transcript's world.
+func storeOf(t *Transcript) (*mailstore.Store, *world.World, error) {
+	fsys, err := mem.NewFS()
+	if err != nil {
+		return nil, nil, err
+	}
+	w := worldOf(t)
+	st := mailstore.New(fsys, mailstore.Options{})
+	if _, err := w.Populate(st); err != nil {
+		return nil, nil, err
+	}
+	return st, w, nil
 }
 
 // sessionConn drives a sans-I/O session line by line.

@@ -32,6 +32,12 @@ func compilePattern(text string) (*pattern, error) {
 				return nil, fmt.Errorf("unclosed { in %q", text)
 			}
 			name := text[i+1 : i+end]
+			if isLiteralMarker(name) {
+				// "{310}" announces an IMAP literal; it is text.
+				re.WriteString(regexp.QuoteMeta(text[i : i+end+1]))
+				i += end + 1
+				continue
+			}
 			i += end + 1
 			p.literal = false
 			switch {
@@ -63,6 +69,21 @@ func compilePattern(text string) (*pattern, error) {
 	}
 	p.re = r
 	return p, nil
+}
+
+// isLiteralMarker reports an IMAP literal's octet count, "310" or "310+"
+// (RFC 9051 §4.3, RFC 7888), which transcripts write as the RFCs do.
+func isLiteralMarker(s string) bool {
+	s = strings.TrimSuffix(s, "+")
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func validName(s string) bool {
@@ -111,7 +132,13 @@ func substitute(text string, vars map[string]string) (string, error) {
 			if end < 0 {
 				return "", fmt.Errorf("unclosed { in %q", text)
 			}
-			expr := strings.Fields(text[i+1 : i+end])
+			inner := text[i+1 : i+end]
+			if isLiteralMarker(inner) {
+				out.WriteString(text[i : i+end+1])
+				i += end + 1
+				continue
+			}
+			expr := strings.Fields(inner)
 			i += end + 1
 			switch {
 			case len(expr) == 1:

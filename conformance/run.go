@@ -71,7 +71,7 @@ func Run(t *Transcript, target Target, now func() time.Time) Result {
 	start := now()
 	var r Result
 	switch t.Protocol {
-	case POP3:
+	case POP3, IMAP:
 		r = runLines(t, target)
 	case DNS:
 		r = runDNS(t, target)
@@ -182,8 +182,53 @@ func runLines(t *Transcript, target Target) Result {
 					break
 				}
 			}
+		case t.Protocol == IMAP && isUntagged(step.Text):
+			// A run of untagged lines, matched in any order.
+			j := i
+			for j < len(t.Steps) && t.Steps[j].Dir == 'S' && isUntagged(t.Steps[j].Text) {
+				j++
+			}
+			run := t.Steps[i:j]
+			// Read the server's whole run of untagged lines: a server may
+			// send more untagged data than the example shows, which a
+			// client must accept (RFC 9051 §7).
+			// Lines are read only until every expected one has matched, so
+			// that a run at the end of what the server has to say does not
+			// wait for more.
+			var gotLines []string
+			for n := 0; n <= maxElided; n++ {
+				got, err := read()
+				if err != nil {
+					if len(gotLines) == 0 {
+						failAt(&r, step, step.Text, "", err.Error())
+						return r
+					}
+					break
+				}
+				if !isUntagged(got) {
+					pending, havePending = got, true
+					break
+				}
+				gotLines = append(gotLines, got)
+				if len(gotLines) >= len(run) {
+					if unmatched, _ := matchSet(t.Protocol, run, gotLines, copyVars(vars)); unmatched == nil {
+						break
+					}
+				}
+			}
+			if bad, got := matchSet(t.Protocol, run, gotLines, vars); bad != nil {
+				failAt(&r, *bad, bad.Text, got, "no untagged line of the server matches this one")
+				return r
+			}
+			i = j - 1
 		default:
 			got, err := read()
+			// An IMAP server may send untagged data the example does not
+			// show (RFC 9051 §7); before a line that is not untagged,
+			// such extras are passed over.
+			for n := 0; err == nil && t.Protocol == IMAP && isUntagged(got) && n < maxElided; n++ {
+				got, err = read()
+			}
 			if err != nil {
 				failAt(&r, step, step.Text, "", err.Error())
 				return r
@@ -222,7 +267,78 @@ func matchLine(protocol, want, got string, vars map[string]string) (bool, error)
 	if p.literal && protocol == POP3 && (strings.HasPrefix(want, "+OK") || strings.HasPrefix(want, "-ERR")) {
 		return pop3StatusMatch(want, got), nil
 	}
+	if p.literal && protocol == IMAP {
+		if w, ok := imapStatus(want); ok {
+			g, ok := imapStatus(got)
+			if ok && !strings.Contains(w, "[") {
+				// No code in the example: the server's code is its own.
+				g, _, _ = strings.Cut(g, " [")
+			}
+			return ok && w == g, nil
+		}
+	}
 	return p.match(got, vars), nil
+}
+
+func isUntagged(text string) bool { return strings.HasPrefix(text, "* ") }
+
+func copyVars(vars map[string]string) map[string]string {
+	out := make(map[string]string, len(vars))
+	for k, v := range vars {
+		out[k] = v
+	}
+	return out
+}
+
+// matchSet matches server lines to a run of expected lines in any order.
+// It returns the first expected step nothing matched, and the server lines
+// left over, joined.
+func matchSet(protocol string, want []Step, got []string, vars map[string]string) (*Step, string) {
+	used := make([]bool, len(got))
+	for k := range want {
+		found := false
+		for g := range got {
+			if used[g] {
+				continue
+			}
+			if ok, _ := matchLine(protocol, want[k].Text, got[g], vars); ok {
+				used[g], found = true, true
+				break
+			}
+		}
+		if !found {
+			var left []string
+			for g := range got {
+				if !used[g] {
+					left = append(left, got[g])
+				}
+			}
+			return &want[k], strings.Join(left, "\n")
+		}
+	}
+	return nil, ""
+}
+
+// imapStatus reduces an IMAP status response to what must match: tag,
+// condition and response code (RFC 9051 §7.1). ok is false for other
+// lines.
+func imapStatus(line string) (string, bool) {
+	f := strings.SplitN(line, " ", 3)
+	if len(f) < 2 {
+		return "", false
+	}
+	switch strings.ToUpper(f[1]) {
+	case "OK", "NO", "BAD", "BYE", "PREAUTH":
+	default:
+		return "", false
+	}
+	key := f[0] + " " + strings.ToUpper(f[1])
+	if len(f) == 3 && strings.HasPrefix(f[2], "[") {
+		if end := strings.IndexByte(f[2], ']'); end > 0 {
+			key += " " + strings.ToUpper(f[2][:end+1])
+		}
+	}
+	return key, true
 }
 
 // Summary counts results, and Line is the closing line of a run.

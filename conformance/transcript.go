@@ -6,7 +6,7 @@
 //
 //	RFC 1939 §10: the example POP3 session      <- first line: the title
 //	rfc: RFC 1939 §10                           <- header fields
-//	protocol: pop3                              <- pop3 or dns
+//	protocol: pop3                              <- pop3, imap or dns
 //	world: inline                               <- demo (default) or inline
 //	xfail: why the case is expected to fail     <- optional
 //	Anything after a blank line is description.
@@ -34,6 +34,15 @@
 // and for "+OK" the numbers and <...> timestamps in the line, in order; the
 // rest is the server's own wording.
 //
+// For IMAP, lines are sent and read one by one, so literals are written as
+// the RFCs write them: the line announcing "{n}", the server's "+" line, the
+// literal's lines, and the rest of the command. A status response whose
+// pattern has no placeholder (a tagged OK/NO/BAD, or "* OK|NO|BAD|BYE") is
+// compared by tag, status and response code; the text after them is the
+// server's own (RFC 9051 §7.1). A run of untagged "S: * ..." lines may
+// arrive in any order (RFC 9051 §7: the order of untagged data is not
+// fixed), so such a run is matched as a set.
+//
 // DNS transcripts state queries and expected answers; see dns.go.
 package conformance
 
@@ -52,6 +61,7 @@ import (
 // Protocols a transcript may speak.
 const (
 	POP3 = "pop3"
+	IMAP = "imap"
 	DNS  = "dns"
 )
 
@@ -138,11 +148,11 @@ func Parse(file string, data []byte) (*Transcript, error) {
 		return nil, bad(1, "no title: the first line names the case")
 	}
 	switch t.Protocol {
-	case POP3, DNS:
+	case POP3, IMAP, DNS:
 	case "":
 		return nil, bad(0, "no protocol: header field")
 	default:
-		return nil, bad(0, "unknown protocol %q (want pop3 or dns)", t.Protocol)
+		return nil, bad(0, "unknown protocol %q (want pop3, imap or dns)", t.Protocol)
 	}
 
 	// Member header lines, to number the transcript's lines.

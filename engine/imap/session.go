@@ -165,11 +165,8 @@ func (s *Session) SetWake(f func()) {
 func (s *Session) Greeting() []byte {
 	e := imapwire.NewEncoder(nil)
 	e.Untagged().Atom("OK").SP().Code("CAPABILITY")
-	for i, c := range s.capabilities() {
-		if i > 0 {
-			e.SP()
-		}
-		e.Atom(c)
+	for _, c := range s.capabilities() {
+		e.SP().Atom(c)
 	}
 	e.CodeEnd().Text("wirelab IMAP server ready").CRLF()
 	return e.Bytes()
