@@ -105,3 +105,47 @@ func BenchmarkDNSPerfCacheHit(b *testing.B) {
 	}
 	b.ReportMetric(total/float64(n), "qps")
 }
+
+// imaplibBenchMessages is how many messages BenchmarkImaplibImport10k
+// appends per run: a mailbox import of realistic size that finishes in
+// seconds.
+const imaplibBenchMessages = 10_000
+
+// BenchmarkImaplibImport10k imports imaplibBenchMessages small messages
+// into a fresh mailbox of a store kept on disk (--data) with Python's
+// imaplib over loopback (one synchronizing-literal APPEND each, TCP_NODELAY
+// on), then fetches FLAGS and RFC822.SIZE of all of them and runs one
+// SEARCH SUBJECT. It reports each phase's wall time as the client saw it.
+func BenchmarkImaplibImport10k(b *testing.B) {
+	python := needTool(b, "python3", "python3")
+	srv := startServe(b, "--world", writeBenchWorld(b, 1), "--data", b.TempDir())
+	host, port := hostPort(srv.addrs["imap"])
+	var appendS, fetchS, searchS float64
+	runs := 0
+	for b.Loop() {
+		mailbox := fmt.Sprintf("Import%d", runs)
+		out, err := exec.Command(python, "testdata/imaplib_bench.py", host, port, "bench", "bench", mailbox, strconv.Itoa(imaplibBenchMessages)).CombinedOutput()
+		if err != nil {
+			b.Fatalf("imaplib: %v\n%s", err, out)
+		}
+		got := map[string]string{}
+		for _, f := range strings.Fields(string(out)) {
+			k, v, _ := strings.Cut(f, "=")
+			got[k] = v
+		}
+		if got["messages"] != strconv.Itoa(imaplibBenchMessages) || got["hits"] != "1" {
+			b.Fatalf("imaplib said %q", out)
+		}
+		for k, dst := range map[string]*float64{"append": &appendS, "fetch": &fetchS, "search": &searchS} {
+			v, err := strconv.ParseFloat(got[k], 64)
+			if err != nil {
+				b.Fatalf("imaplib said %q: %v", out, err)
+			}
+			*dst += v
+		}
+		runs++
+	}
+	b.ReportMetric(appendS/float64(runs), "append-s/10k")
+	b.ReportMetric(fetchS/float64(runs), "fetch-s/10k")
+	b.ReportMetric(searchS/float64(runs), "search-s")
+}

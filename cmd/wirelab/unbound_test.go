@@ -86,8 +86,14 @@ remote-control:
 		}
 		return string(out)
 	}
+	// Unbound takes a moment to bind; until then dig fails, which is not
+	// yet an error.
+	ready := func() bool {
+		out, err := exec.Command(digPath, "@127.0.0.1", "-p", fmt.Sprint(port), "+time=1", "+tries=1", "+short", "example.com", "SOA").Output()
+		return err == nil && strings.TrimSpace(string(out)) != ""
+	}
 	deadline := time.Now().Add(20 * time.Second)
-	for strings.TrimSpace(ask("127.0.0.1", port, "example.com", "SOA")) == "" {
+	for !ready() {
 		if time.Now().After(deadline) {
 			t.Fatalf("unbound did not answer; its log:\n%s", logs.String())
 		}

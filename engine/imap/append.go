@@ -62,7 +62,9 @@ func (s *Session) appendCmd(c *cmd) error {
 		date = c.now // "the current date and time by default"
 	}
 
-	status, err := s.cfg.Store.Status(s.user, name)
+	// UIDValidity, not Status: Status counts every message, which made a
+	// long import quadratic.
+	validity, err := s.cfg.Store.UIDValidity(s.user, name)
 	if err != nil {
 		return copyError(err)
 	}
@@ -73,7 +75,7 @@ func (s *Session) appendCmd(c *cmd) error {
 		}
 		return copyError(err)
 	}
-	c.okCode = fmt.Sprintf("APPENDUID %d %d", status.UIDValidity, uid)
+	c.okCode = fmt.Sprintf("APPENDUID %d %d", validity, uid)
 	s.viewOwnAppend(name, []uint32{uid})
 	return nil
 }

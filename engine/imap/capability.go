@@ -13,7 +13,7 @@ func (s *Session) capabilities() []string {
 	caps := []string{"IMAP4rev1", "IMAP4rev2"}
 	caps = append(caps, extraCapabilities...)
 	if s.state == NotAuthenticated {
-		if s.cfg.TLSAvailable && !s.tls {
+		if s.tlsAvailable && !s.tls {
 			caps = append(caps, "STARTTLS")
 		}
 		if s.plaintextRefused() {

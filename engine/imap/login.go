@@ -116,6 +116,11 @@ func (s *Session) loggedIn(c *cmd, user string, err error) error {
 			return err
 		}
 	}
+	if !s.cfg.claimSession(user) {
+		s.emit(Event{Kind: EventLoginFailed, Detail: sanitize(user) + ": too many sessions"})
+		return no("LIMIT", "Too many sessions for this user (at most %d)", MaxSessionsPerUser)
+	}
+	s.counted = true
 	s.user = user
 	s.setState(Authenticated)
 	// RFC 9051 §6.2.3: a CAPABILITY response code with the new list.
@@ -134,7 +139,7 @@ func (s *Session) starttls(c *cmd) error {
 	if !c.dec.ExpectEOL() {
 		return nil
 	}
-	if !s.cfg.TLSAvailable {
+	if !s.tlsAvailable {
 		return bad("STARTTLS is not available")
 	}
 	if s.tls {

@@ -54,9 +54,8 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	if timeout <= 0 {
 		timeout = AutologoutTimeout
 	}
-	c := *cfg
-	c.TLSAvailable = opts.StartTLS != nil
-	sess := NewSession(&c, opts.ID)
+	sess := NewSession(cfg, opts.ID)
+	sess.tlsAvailable = opts.StartTLS != nil
 	if opts.TLS {
 		sess.SetTLS()
 	}

@@ -32,6 +32,16 @@ const (
 	AuthFailureDelay = 2 * time.Second
 	// MaxAuthFailures ends a session after this many failed logins.
 	MaxAuthFailures = 3
+	// MaxSessionsPerUser bounds the logged-in sessions one user may hold
+	// at once across the sessions of a Config; the next LOGIN or
+	// AUTHENTICATE gets NO [LIMIT] (RFC 5530 §3). Dovecot's
+	// mail_max_userip_connections allows 10 per user and client address;
+	// this limit counts every address of a user, so it is ten times that:
+	// room for several mail clients each caching a handful of connections
+	// (Thunderbird keeps up to 5 per account) and for the 50-session
+	// stress tests, while a runaway client still cannot pin one user's
+	// mailboxes with thousands of sessions.
+	MaxSessionsPerUser = 100
 )
 
 // State is a session state (RFC 9051 §3).
@@ -76,6 +86,35 @@ type Config struct {
 	Limits imapwire.Limits
 	// OnEvent, when not nil, sees every state change and every command.
 	OnEvent func(Event)
+
+	// sessions counts the logged-in sessions of each user, for
+	// MaxSessionsPerUser; a Config must not be copied once in use.
+	sessMu   sync.Mutex
+	sessions map[string]int
+}
+
+// claimSession counts a new logged-in session of user, or reports that the
+// user already has MaxSessionsPerUser.
+func (cfg *Config) claimSession(user string) bool {
+	cfg.sessMu.Lock()
+	defer cfg.sessMu.Unlock()
+	if cfg.sessions[user] >= MaxSessionsPerUser {
+		return false
+	}
+	if cfg.sessions == nil {
+		cfg.sessions = map[string]int{}
+	}
+	cfg.sessions[user]++
+	return true
+}
+
+// releaseSession uncounts a session claimSession counted.
+func (cfg *Config) releaseSession(user string) {
+	cfg.sessMu.Lock()
+	defer cfg.sessMu.Unlock()
+	if cfg.sessions[user]--; cfg.sessions[user] <= 0 {
+		delete(cfg.sessions, user)
+	}
 }
 
 // Reply is what the session asks its driver to do.
@@ -97,6 +136,12 @@ type Session struct {
 	user     string
 	tls      bool
 	failures int
+	// tlsAvailable: STARTTLS is offered (Config.TLSAvailable, or what
+	// Serve's driver can do).
+	tlsAvailable bool
+	// counted: the session holds one of its user's MaxSessionsPerUser
+	// slots, released when it ends.
+	counted bool
 	// Extensions the client ENABLEd (RFC 5161).
 	rev2, utf8, qresync bool
 	// condstore: the client has sent a CONDSTORE enabling command (RFC
@@ -125,7 +170,7 @@ type Session struct {
 
 // NewSession starts a session in the not-authenticated state.
 func NewSession(cfg *Config, id uint64) *Session {
-	return &Session{cfg: cfg, id: id, state: NotAuthenticated, reader: imapwire.NewReader(cfg.Limits)}
+	return &Session{cfg: cfg, id: id, state: NotAuthenticated, reader: imapwire.NewReader(cfg.Limits), tlsAvailable: cfg.TLSAvailable}
 }
 
 // ID returns the session's id.
@@ -472,5 +517,9 @@ func (s *Session) end(reason string) {
 	}
 	s.ended = reason
 	s.closeSelection()
+	if s.counted {
+		s.counted = false
+		s.cfg.releaseSession(s.user)
+	}
 	s.setState(Logout)
 }

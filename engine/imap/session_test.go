@@ -1,6 +1,7 @@
 package imap_test
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -89,4 +90,34 @@ func TestTooManyFailedLogins(t *testing.T) {
 	if !last.Close || last.Delay != imap.AuthFailureDelay || !strings.Contains(string(last.Data), "* BYE") {
 		t.Errorf("last failure: %+v", last)
 	}
+}
+
+// BenchmarkIdleSessionMemory measures the heap an idle session holds once
+// it has logged in and selected the demo INBOX: MaxSessionsPerUser
+// sessions (all one user may have) are opened per round, and the live
+// heap before and after, each after a GC, gives bytes per session.
+func BenchmarkIdleSessionMemory(b *testing.B) {
+	e := newEnv(b)
+	const n = imap.MaxSessionsPerUser
+	var ms runtime.MemStats
+	var total float64
+	rounds := 0
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		sessions := make([]*imap.Session, n)
+		for i := range sessions {
+			sessions[i] = e.opened(b, "alice", "INBOX", "")
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		total += (float64(ms.HeapAlloc) - float64(before)) / n
+		rounds++
+		for _, s := range sessions {
+			s.Abort()
+		}
+		runtime.KeepAlive(sessions)
+	}
+	b.ReportMetric(total/float64(rounds), "B/session")
 }

@@ -96,6 +96,10 @@ type mailbox struct {
 
 	outbox     []Change // published by flush, in order
 	delivering bool
+
+	// stamp lets Refresh skip the rescan when new/ and cur/ have not
+	// changed since the last one (refresh.go).
+	stamp dirStamp
 }
 
 func (mb *mailbox) path(rel string) string { return path.Join(mb.dir, rel) }
@@ -601,10 +605,16 @@ func (mb *mailbox) list() ([]Message, Status, error) {
 func (mb *mailbox) refresh() error {
 	mb.mu.Lock()
 	err := mb.goneLocked()
-	if err == nil {
+	if err == nil && !mb.unchangedLocked() {
+		stamp := mb.stampLocked()
 		var changes []Change
 		changes, err = mb.scanLocked()
 		mb.emitLocked(changes...)
+		if err == nil {
+			mb.stamp = stamp
+		} else {
+			mb.stamp = dirStamp{}
+		}
 	}
 	mb.mu.Unlock()
 	mb.flush()

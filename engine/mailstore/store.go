@@ -137,6 +137,11 @@ type Store struct {
 	watchSeq  int
 	uniqueSeq uint64
 	lastValid uint32
+
+	// mtimeOK: the file system updates directory modification times,
+	// probed once (refresh.go).
+	mtimeOnce sync.Once
+	mtimeOK   bool
 }
 
 type mailboxKey struct{ user, name string }
@@ -462,6 +467,22 @@ func (s *Store) Status(user, name string) (Status, error) {
 	return mb.status()
 }
 
+// UIDValidity returns a mailbox's UIDVALIDITY (RFC 3501 §2.3.1.1) without
+// the per-message work of Status: APPEND reports it in APPENDUID for every
+// message it stores (RFC 4315 §3).
+func (s *Store) UIDValidity(user, name string) (uint32, error) {
+	mb, err := s.mailbox(user, name, false)
+	if err != nil {
+		return 0, err
+	}
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if err := mb.goneLocked(); err != nil {
+		return 0, err
+	}
+	return mb.uidValidity, nil
+}
+
 // List returns a snapshot of the messages in a mailbox, in UID order.
 func (s *Store) List(user, name string) ([]Message, Status, error) {
 	mb, err := s.mailbox(user, name, false)
@@ -472,7 +493,10 @@ func (s *Store) List(user, name string) ([]Message, Status, error) {
 }
 
 // Refresh rescans the mailbox directory for mail another program delivered
-// or removed, assigns UIDs to new files, and publishes what changed.
+// or removed, assigns UIDs to new files, and publishes what changed. When
+// new/ and cur/ hold just the files the store knows (by the directories'
+// modification times where the file system keeps them, else by their
+// names), it skips the rescan.
 func (s *Store) Refresh(user, name string) error {
 	mb, err := s.mailbox(user, name, false)
 	if err != nil {
