@@ -30,6 +30,7 @@ import (
 	"github.com/wirelab/wirelab/engine/imap"
 	"github.com/wirelab/wirelab/engine/mailstore"
 	"github.com/wirelab/wirelab/engine/pop3"
+	"github.com/wirelab/wirelab/engine/smtp"
 	"github.com/wirelab/wirelab/engine/transport"
 	"github.com/wirelab/wirelab/engine/world"
 )
@@ -38,6 +39,7 @@ import (
 type serveFlags struct {
 	world, data     string
 	pop3, imap      string
+	smtp, submit    string
 	dns, dnsServer  string
 	exposeDNS       bool
 	rootHints       string
@@ -53,6 +55,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&f.data, "data", "", "keep mail as Maildir++ under `DIR` (default: in memory)")
 	fl.StringVar(&f.pop3, "pop3", "127.0.0.1:1110", "POP3 listen `address`")
 	fl.StringVar(&f.imap, "imap", "127.0.0.1:1143", "IMAP listen `address`")
+	fl.StringVar(&f.smtp, "smtp", "127.0.0.1:1025", "SMTP listen `address` (mail for the world's domains only)")
+	fl.StringVar(&f.submit, "submission", "127.0.0.1:1587", "message submission listen `address` (RFC 6409: AUTH first)")
 	fl.StringVar(&f.dns, "dns", "127.0.0.1:1053", "DNS listen `address` (UDP and TCP) for the world's local DNS server; empty turns it off")
 	fl.StringVar(&f.dnsServer, "dns-server", "", "which local DNS server of the world answers on --dns (default: the first one)")
 	fl.BoolVar(&f.exposeDNS, "expose-dns", false, "also run every root, TLD and authoritative server of the world on its own address in 127.53.0.0/16, port 53 (needs root), for real resolvers and dig +trace")
@@ -104,19 +108,36 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			sess, err := imap.Serve(ctx, imapCfg, conn, imap.ServeOptions{ID: id, StartTLS: startTLS})
 			return sess.User(), sess.EndReason(), err
 		}}
-	ln, err := net.Listen("tcp", f.pop3)
-	if err != nil {
-		return fmt.Errorf("pop3: %w", err)
+	// SMTP takes mail for the world's domains into the same store; nothing
+	// is ever relayed outside the world (no Relay hook).
+	smtpServer := func(proto string, submission bool) *sessionServer {
+		cfg := &smtp.Config{Store: store, Users: w.Users, Hostname: f.hostname, Domains: worldDomains, Submission: submission}
+		return &sessionServer{proto: proto, tls: tlsConf, log: log,
+			serve: func(ctx context.Context, conn net.Conn, id uint64, startTLS func(transport.Stream) (transport.Stream, error)) (string, string, error) {
+				sess, err := smtp.Serve(ctx, cfg, conn, smtp.ServeOptions{ID: id, Peer: conn.RemoteAddr().String(), StartTLS: startTLS})
+				return sess.User(), sess.EndReason(), err
+			}}
 	}
-	imapLn, err := net.Listen("tcp", f.imap)
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("imap: %w", err)
+	servers := []*sessionServer{pop3Srv, imapSrv, smtpServer("smtp", false), smtpServer("submission", true)}
+	addrs := []string{f.pop3, f.imap, f.smtp, f.submit}
+	var listeners []net.Listener
+	closeAll := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
 	}
+	for i, srv := range servers {
+		l, err := net.Listen("tcp", addrs[i])
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("%s: %w", srv.proto, err)
+		}
+		listeners = append(listeners, l)
+	}
+	ln, imapLn := listeners[0], listeners[1]
 	dnsSrv, err := startDNS(ctx, w, f, log)
 	if err != nil {
-		ln.Close()
-		imapLn.Close()
+		closeAll()
 		return err
 	}
 
@@ -128,6 +149,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  pop3  %s  (STLS available; try: curl pop3://%s/ -u alice:wonderland)\n", ln.Addr(), ln.Addr())
 	fmt.Fprintf(stdout, "  imap  %s  (STARTTLS available; try: curl imap://%s/INBOX -u alice:wonderland)\n", imapLn.Addr(), imapLn.Addr())
+	fmt.Fprintf(stdout, "  smtp  %s  (mail for %s)\n", listeners[2].Addr(), strings.Join(worldDomains, ", "))
+	fmt.Fprintf(stdout, "  submission  %s  (AUTH PLAIN, then send as yourself)\n", listeners[3].Addr())
 	if dnsSrv != nil {
 		fmt.Fprintf(stdout, "  dns   %s  (%s; try: dig @%s -p %d www.example.com)\n", dnsSrv.addr, strings.TrimSuffix(dnsSrv.frontend.server.Spec.Name, "."), dnsSrv.addr.Addr(), dnsSrv.addr.Port())
 		if e := dnsSrv.exposed; e != nil {
@@ -139,15 +162,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 
 	var wg sync.WaitGroup
-	wg.Go(func() { pop3Srv.acceptLoop(ctx, ln) })
-	wg.Go(func() { imapSrv.acceptLoop(ctx, imapLn) })
+	for i, srv := range servers {
+		l := listeners[i]
+		wg.Go(func() { srv.acceptLoop(ctx, l) })
+	}
 	<-ctx.Done()
-	ln.Close()
-	imapLn.Close()
+	closeAll()
 	dnsSrv.close()
 	wg.Wait()
-	pop3Srv.sessions.Wait()
-	imapSrv.sessions.Wait()
+	for _, srv := range servers {
+		srv.sessions.Wait()
+	}
 	log.Info("shut down", "reason", context.Cause(ctx))
 	return nil
 }
@@ -219,6 +244,10 @@ func openStore(dir, hostname string) (*mailstore.Store, error) {
 	}
 	return mailstore.New(fsys, opts), nil
 }
+
+// worldDomains are the mail domains the demo world's users receive mail
+// at: every user is user@ each of them.
+var worldDomains = []string{"example.com", "example.org", "example.net"}
 
 // dnsListener is the native DNS front end of serve.
 type dnsListener struct {
