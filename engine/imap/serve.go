@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/wirelab/wirelab/engine/clock"
@@ -59,7 +58,7 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	if opts.TLS {
 		sess.SetTLS()
 	}
-	conn := &conn{s: stream}
+	conn := transport.NewGuarded(stream)
 	wake := make(chan struct{}, 1)
 	sess.SetWake(func() {
 		select {
@@ -70,15 +69,15 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	idle := clk.AfterFunc(timeout, func() {
-		conn.markExpired()
+		conn.MarkExpired()
 		// A driver blocked writing to a client that does not read cannot
 		// be interrupted politely; then the BYE is skipped.
-		conn.tryWrite([]byte("* BYE Autologout; idle for too long\r\n"))
+		conn.TrySend([]byte("* BYE Autologout; idle for too long\r\n"))
 		conn.Close()
 	})
 	defer idle.Stop()
 
-	if err := conn.write(sess.Greeting()); err != nil {
+	if err := conn.Send(sess.Greeting()); err != nil {
 		sess.Abort()
 		conn.Close()
 		return sess, fmt.Errorf("imap: greeting: %w", err)
@@ -92,7 +91,7 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	go func() {
 		buf := make([]byte, readBufferSize)
 		for range next {
-			n, err := conn.read(buf)
+			n, err := conn.Read(buf)
 			reads <- readResult{append([]byte(nil), buf[:n]...), err}
 			if err != nil {
 				return
@@ -106,7 +105,7 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 		select {
 		case <-wake:
 			if data := sess.Poll(clk.Now()); len(data) > 0 {
-				if err := conn.write(data); err != nil {
+				if err := conn.Send(data); err != nil {
 					return finish(sess, conn, err)
 				}
 			}
@@ -115,7 +114,7 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 				idle.Reset(timeout)
 				for _, rep := range sess.Feed(r.data, clk.Now()) {
 					if rep.Delay > 0 {
-						if err := conn.write(out.Bytes()); err != nil {
+						if err := conn.Send(out.Bytes()); err != nil {
 							return finish(sess, conn, err)
 						}
 						out.Reset()
@@ -125,7 +124,7 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 					}
 					out.Write(rep.Data)
 					if rep.StartTLS || rep.Close {
-						if err := conn.write(out.Bytes()); err != nil {
+						if err := conn.Send(out.Bytes()); err != nil {
 							return finish(sess, conn, err)
 						}
 						out.Reset()
@@ -134,16 +133,16 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 						return finish(sess, conn, nil)
 					}
 					if rep.StartTLS {
-						ts, err := opts.StartTLS(conn.stream())
+						ts, err := opts.StartTLS(conn.Stream())
 						if err != nil {
 							return finish(sess, conn, fmt.Errorf("imap: STARTTLS: %w", err))
 						}
-						conn.replace(ts)
+						conn.Replace(ts)
 						sess.SetTLS()
 					}
 				}
 				if out.Len() > 0 {
-					if err := conn.write(out.Bytes()); err != nil {
+					if err := conn.Send(out.Bytes()); err != nil {
 						return finish(sess, conn, err)
 					}
 					out.Reset()
@@ -151,7 +150,7 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 			}
 			if r.err != nil {
 				err := r.err
-				if errors.Is(err, io.EOF) || conn.closed() {
+				if errors.Is(err, io.EOF) || conn.Closed() {
 					err = nil
 				}
 				return finish(sess, conn, err)
@@ -161,8 +160,8 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	}
 }
 
-func finish(sess *Session, c *conn, err error) (*Session, error) {
-	if c.isExpired() {
+func finish(sess *Session, c *transport.Guarded, err error) (*Session, error) {
+	if c.Expired() {
 		sess.Expire()
 	} else {
 		sess.Abort()
@@ -172,73 +171,4 @@ func finish(sess *Session, c *conn, err error) (*Session, error) {
 		return sess, fmt.Errorf("imap: session %d: %w", sess.id, err)
 	}
 	return sess, nil
-}
-
-// conn serialises writes from the driver and the autologout timer and lets
-// the driver swap in a TLS stream.
-type conn struct {
-	wmu     sync.Mutex
-	mu      sync.Mutex
-	s       transport.Stream
-	c       bool
-	expired bool
-}
-
-func (g *conn) stream() transport.Stream {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.s
-}
-
-func (g *conn) replace(s transport.Stream) {
-	g.mu.Lock()
-	g.s = s
-	g.mu.Unlock()
-}
-
-func (g *conn) read(p []byte) (int, error) { return g.stream().Read(p) }
-
-func (g *conn) write(p []byte) error {
-	if len(p) == 0 {
-		return nil
-	}
-	g.wmu.Lock()
-	defer g.wmu.Unlock()
-	_, err := g.stream().Write(p)
-	return err
-}
-
-func (g *conn) tryWrite(p []byte) bool {
-	if !g.wmu.TryLock() {
-		return false
-	}
-	defer g.wmu.Unlock()
-	_, err := g.stream().Write(p)
-	return err == nil
-}
-
-func (g *conn) markExpired() {
-	g.mu.Lock()
-	g.expired = true
-	g.mu.Unlock()
-}
-
-func (g *conn) isExpired() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.expired
-}
-
-func (g *conn) closed() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.c
-}
-
-func (g *conn) Close() error {
-	g.mu.Lock()
-	s := g.s
-	g.c = true
-	g.mu.Unlock()
-	return s.Close()
 }

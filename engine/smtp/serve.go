@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/wirelab/wirelab/engine/clock"
@@ -53,18 +52,18 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 		sess.SetTLS()
 	}
 
-	conn := &guardedStream{s: stream}
+	conn := transport.NewGuarded(stream)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	idle := clk.AfterFunc(timeout, func() {
-		if conn.tryWrite(sess.expireLine()) {
-			conn.markExpired()
+		if conn.TrySend(sess.expireLine()) {
+			conn.MarkExpired()
 		}
 		conn.Close()
 	})
 	defer idle.Stop()
 
-	if err := conn.write(sess.Greeting()); err != nil {
+	if err := conn.Send(sess.Greeting()); err != nil {
 		sess.Abort()
 		conn.Close()
 		return sess, fmt.Errorf("smtp: greeting: %w", err)
@@ -72,13 +71,13 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	buf := make([]byte, readBufferSize)
 	var out bytes.Buffer
 	for {
-		n, rerr := conn.read(buf)
+		n, rerr := conn.Read(buf)
 		if n > 0 {
 			idle.Reset(timeout)
 			replies := sess.Feed(buf[:n], clk.Now())
 			for _, r := range replies {
 				if r.Delay > 0 {
-					if err := conn.write(out.Bytes()); err != nil {
+					if err := conn.Send(out.Bytes()); err != nil {
 						return finish(sess, conn, err)
 					}
 					out.Reset()
@@ -88,7 +87,7 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 				}
 				out.Write(r.Data)
 				if r.StartTLS || r.Close {
-					if err := conn.write(out.Bytes()); err != nil {
+					if err := conn.Send(out.Bytes()); err != nil {
 						return finish(sess, conn, err)
 					}
 					out.Reset()
@@ -97,23 +96,23 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 					return finish(sess, conn, nil)
 				}
 				if r.StartTLS {
-					tlsStream, err := opts.StartTLS(conn.stream())
+					tlsStream, err := opts.StartTLS(conn.Stream())
 					if err != nil {
 						return finish(sess, conn, fmt.Errorf("smtp: STARTTLS: %w", err))
 					}
-					conn.replace(tlsStream)
+					conn.Replace(tlsStream)
 					sess.SetTLS()
 				}
 			}
 			if out.Len() > 0 {
-				if err := conn.write(out.Bytes()); err != nil {
+				if err := conn.Send(out.Bytes()); err != nil {
 					return finish(sess, conn, err)
 				}
 				out.Reset()
 			}
 		}
 		if rerr != nil {
-			if errors.Is(rerr, io.EOF) || conn.closed() {
+			if errors.Is(rerr, io.EOF) || conn.Closed() {
 				rerr = nil
 			}
 			return finish(sess, conn, rerr)
@@ -121,8 +120,8 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	}
 }
 
-func finish(sess *Session, conn *guardedStream, err error) (*Session, error) {
-	if conn.expired() {
+func finish(sess *Session, conn *transport.Guarded, err error) (*Session, error) {
+	if conn.Expired() {
 		sess.Expire()
 	} else {
 		sess.Abort()
@@ -138,73 +137,4 @@ func finish(sess *Session, conn *guardedStream, err error) (*Session, error) {
 // timer goroutine may call it.
 func (s *Session) expireLine() []byte {
 	return replyLine(421, "4.4.2", s.cfg.hostname()+" Error: timeout exceeded")
-}
-
-// guardedStream serialises writes from the driver and the idle timer
-// and lets the driver swap in a TLS stream.
-type guardedStream struct {
-	wmu sync.Mutex
-	mu  sync.Mutex
-	s   transport.Stream
-	c   bool
-	exp bool
-}
-
-func (g *guardedStream) stream() transport.Stream {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.s
-}
-
-func (g *guardedStream) replace(s transport.Stream) {
-	g.mu.Lock()
-	g.s = s
-	g.mu.Unlock()
-}
-
-func (g *guardedStream) read(p []byte) (int, error) { return g.stream().Read(p) }
-
-func (g *guardedStream) write(p []byte) error {
-	if len(p) == 0 {
-		return nil
-	}
-	g.wmu.Lock()
-	defer g.wmu.Unlock()
-	_, err := g.stream().Write(p)
-	return err
-}
-
-func (g *guardedStream) tryWrite(p []byte) bool {
-	if !g.wmu.TryLock() {
-		return false
-	}
-	defer g.wmu.Unlock()
-	_, err := g.stream().Write(p)
-	return err == nil
-}
-
-func (g *guardedStream) markExpired() {
-	g.mu.Lock()
-	g.exp = true
-	g.mu.Unlock()
-}
-
-func (g *guardedStream) expired() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.exp
-}
-
-func (g *guardedStream) closed() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.c
-}
-
-func (g *guardedStream) Close() error {
-	g.mu.Lock()
-	s := g.s
-	g.c = true
-	g.mu.Unlock()
-	return s.Close()
 }
