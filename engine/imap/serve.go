@@ -1,20 +1,15 @@
 package imap
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/wirelab/wirelab/engine/clock"
+	"github.com/wirelab/wirelab/engine/driver"
 	"github.com/wirelab/wirelab/engine/imap/imapwire"
 	"github.com/wirelab/wirelab/engine/transport"
 )
-
-// readBufferSize is how much the driver reads at once.
-const readBufferSize = 32 << 10
 
 // ServeOptions configure one connection.
 type ServeOptions struct {
@@ -58,7 +53,6 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	if opts.TLS {
 		sess.SetTLS()
 	}
-	conn := transport.NewGuarded(stream)
 	wake := make(chan struct{}, 1)
 	sess.SetWake(func() {
 		select {
@@ -66,109 +60,14 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 		default:
 		}
 	})
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	idle := clk.AfterFunc(timeout, func() {
-		conn.MarkExpired()
-		// A driver blocked writing to a client that does not read cannot
-		// be interrupted politely; then the BYE is skipped.
-		conn.TrySend([]byte("* BYE Autologout; idle for too long\r\n"))
-		conn.Close()
+	err := driver.Run(ctx, sess, stream, driver.Options{
+		Name:       fmt.Sprintf("imap: session %d", opts.ID),
+		Clock:      clk,
+		Timeout:    timeout,
+		ExpireLine: []byte(autologoutBye),
+		StartTLS:   opts.StartTLS,
+		Wake:       wake,
+		Poll:       sess.Poll,
 	})
-	defer idle.Stop()
-
-	if err := conn.Send(sess.Greeting()); err != nil {
-		sess.Abort()
-		conn.Close()
-		return sess, fmt.Errorf("imap: greeting: %w", err)
-	}
-	type readResult struct {
-		data []byte
-		err  error
-	}
-	reads := make(chan readResult)
-	next := make(chan struct{}, 1)
-	go func() {
-		buf := make([]byte, readBufferSize)
-		for range next {
-			n, err := conn.Read(buf)
-			reads <- readResult{append([]byte(nil), buf[:n]...), err}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	defer close(next)
-	next <- struct{}{}
-	var out bytes.Buffer
-	for {
-		select {
-		case <-wake:
-			if data := sess.Poll(clk.Now()); len(data) > 0 {
-				if err := conn.Send(data); err != nil {
-					return finish(sess, conn, err)
-				}
-			}
-		case r := <-reads:
-			if len(r.data) > 0 {
-				idle.Reset(timeout)
-				for _, rep := range sess.Feed(r.data, clk.Now()) {
-					if rep.Delay > 0 {
-						if err := conn.Send(out.Bytes()); err != nil {
-							return finish(sess, conn, err)
-						}
-						out.Reset()
-						if !clock.Wait(clk, rep.Delay, ctx.Done()) {
-							return finish(sess, conn, nil)
-						}
-					}
-					out.Write(rep.Data)
-					if rep.StartTLS || rep.Close {
-						if err := conn.Send(out.Bytes()); err != nil {
-							return finish(sess, conn, err)
-						}
-						out.Reset()
-					}
-					if rep.Close {
-						return finish(sess, conn, nil)
-					}
-					if rep.StartTLS {
-						ts, err := opts.StartTLS(conn.Stream())
-						if err != nil {
-							return finish(sess, conn, fmt.Errorf("imap: STARTTLS: %w", err))
-						}
-						conn.Replace(ts)
-						sess.SetTLS()
-					}
-				}
-				if out.Len() > 0 {
-					if err := conn.Send(out.Bytes()); err != nil {
-						return finish(sess, conn, err)
-					}
-					out.Reset()
-				}
-			}
-			if r.err != nil {
-				err := r.err
-				if errors.Is(err, io.EOF) || conn.Closed() {
-					err = nil
-				}
-				return finish(sess, conn, err)
-			}
-			next <- struct{}{}
-		}
-	}
-}
-
-func finish(sess *Session, c *transport.Guarded, err error) (*Session, error) {
-	if c.Expired() {
-		sess.Expire()
-	} else {
-		sess.Abort()
-	}
-	c.Close()
-	if err != nil {
-		return sess, fmt.Errorf("imap: session %d: %w", sess.id, err)
-	}
-	return sess, nil
+	return sess, err
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wirelab/wirelab/engine/auth"
+	"github.com/wirelab/wirelab/engine/driver"
 	"github.com/wirelab/wirelab/engine/imap/imapwire"
 	"github.com/wirelab/wirelab/engine/mailstore"
 )
@@ -117,13 +118,8 @@ func (cfg *Config) releaseSession(user string) {
 	}
 }
 
-// Reply is what the session asks its driver to do.
-type Reply struct {
-	Delay    time.Duration
-	Data     []byte
-	StartTLS bool
-	Close    bool
-}
+// Reply is what a session asks its driver to do after one command.
+type Reply = driver.Reply
 
 // Session is one IMAP server session. Feed, Poll and Abort are called from
 // one driver goroutine; store changes made by other sessions reach it from
@@ -504,11 +500,14 @@ func (s *Session) emit(e Event) {
 // Abort ends a session whose connection is gone.
 func (s *Session) Abort() { s.end("dropped") }
 
+// autologoutBye is the untagged BYE of an idle session (RFC 9051 §5.4).
+const autologoutBye = "* BYE Autologout; idle for too long\r\n"
+
 // Expire ends an idle session (autologout, RFC 9051 §5.4) and returns the
 // untagged BYE to send.
 func (s *Session) Expire() Reply {
 	s.end("expired")
-	return Reply{Data: []byte("* BYE Autologout; idle for too long\r\n"), Close: true}
+	return Reply{Data: []byte(autologoutBye), Close: true}
 }
 
 func (s *Session) end(reason string) {

@@ -1,20 +1,14 @@
 package pop3
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/wirelab/wirelab/engine/clock"
+	"github.com/wirelab/wirelab/engine/driver"
 	"github.com/wirelab/wirelab/engine/transport"
 )
-
-// readBufferSize is how much the driver reads at once; a command line is at
-// most MaxCommandLine octets, so this holds many pipelined commands.
-const readBufferSize = 4096
 
 // ServeOptions configure one connection.
 type ServeOptions struct {
@@ -51,89 +45,14 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 	if opts.TLS {
 		sess.SetTLS()
 	}
-
-	conn := transport.NewGuarded(stream)
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	idle := clk.AfterFunc(timeout, func() {
-		// The driver goroutine may be blocked writing to a client that
-		// does not read; then there is nothing polite left to say.
-		if conn.TrySend(sess.expireLine()) {
-			conn.MarkExpired()
-		}
-		conn.Close()
+	err := driver.Run(ctx, sess, stream, driver.Options{
+		Name:       fmt.Sprintf("pop3: session %d", opts.ID),
+		Clock:      clk,
+		Timeout:    timeout,
+		ExpireLine: sess.expireLine(),
+		StartTLS:   opts.StartTLS,
 	})
-	defer idle.Stop()
-
-	if err := conn.Send(sess.Greeting()); err != nil {
-		sess.Abort()
-		conn.Close()
-		return sess, fmt.Errorf("pop3: greeting: %w", err)
-	}
-	buf := make([]byte, readBufferSize)
-	var out bytes.Buffer
-	for {
-		n, rerr := conn.Read(buf)
-		if n > 0 {
-			idle.Reset(timeout)
-			replies := sess.Feed(buf[:n], clk.Now())
-			for _, r := range replies {
-				if r.Delay > 0 {
-					if err := conn.Send(out.Bytes()); err != nil {
-						return finish(sess, conn, err)
-					}
-					out.Reset()
-					// Cancelling ctx cuts the delay short.
-					if !clock.Wait(clk, r.Delay, ctx.Done()) {
-						return finish(sess, conn, nil)
-					}
-				}
-				out.Write(r.Data)
-				if r.StartTLS || r.Close {
-					if err := conn.Send(out.Bytes()); err != nil {
-						return finish(sess, conn, err)
-					}
-					out.Reset()
-				}
-				if r.Close {
-					return finish(sess, conn, nil)
-				}
-				if r.StartTLS {
-					tlsStream, err := opts.StartTLS(conn.Stream())
-					if err != nil {
-						return finish(sess, conn, fmt.Errorf("pop3: STLS: %w", err))
-					}
-					conn.Replace(tlsStream)
-					sess.SetTLS()
-				}
-			}
-			if out.Len() > 0 {
-				if err := conn.Send(out.Bytes()); err != nil {
-					return finish(sess, conn, err)
-				}
-				out.Reset()
-			}
-		}
-		if rerr != nil {
-			if errors.Is(rerr, io.EOF) || conn.Closed() {
-				rerr = nil
-			}
-			return finish(sess, conn, rerr)
-		}
-	}
-}
-
-func finish(sess *Session, conn *transport.Guarded, err error) (*Session, error) {
-	if conn.Expired() {
-		sess.Expire()
-	} else {
-		sess.Abort()
-	}
-	conn.Close()
-	if err != nil {
-		return sess, fmt.Errorf("pop3: session %d: %w", sess.id, err)
-	}
-	return sess, nil
+	return sess, err
 }
 
 func (s *Session) expireLine() []byte { return []byte("-ERR Disconnected for inactivity.\r\n") }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wirelab/wirelab/engine/auth"
+	"github.com/wirelab/wirelab/engine/driver"
 	"github.com/wirelab/wirelab/engine/mailstore"
 )
 
@@ -87,18 +88,10 @@ type Config struct {
 // Implementation is what CAPA's IMPLEMENTATION line says (RFC 2449 §6.9).
 const Implementation = "wirelab"
 
-// Reply is what a session asks its driver to do after one command.
-type Reply struct {
-	// Delay is how long to wait before sending Data.
-	Delay time.Duration
-	// Data are the bytes to send.
-	Data []byte
-	// StartTLS asks the driver to start TLS as the server once Data is
-	// sent (RFC 2595 §4).
-	StartTLS bool
-	// Close asks the driver to close the connection once Data is sent.
-	Close bool
-}
+// Reply is what a session asks its driver to do after one command: send
+// Data, possibly after Delay (a failed login), then perhaps start TLS or
+// close.
+type Reply = driver.Reply
 
 // Message is one message as a POP3 session sees it.
 type Message struct {
@@ -251,7 +244,7 @@ func (s *Session) EndReason() string { return s.ended }
 // nothing is deleted.
 func (s *Session) Expire() Reply {
 	s.end("expired")
-	return Reply{Data: []byte("-ERR Disconnected for inactivity.\r\n"), Close: true}
+	return Reply{Data: s.expireLine(), Close: true}
 }
 
 // Abort ends the session when the connection is gone without QUIT: the

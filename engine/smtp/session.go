@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/wirelab/wirelab/engine/auth"
+	"github.com/wirelab/wirelab/engine/driver"
 	"github.com/wirelab/wirelab/engine/mailstore"
 )
 
@@ -138,17 +139,7 @@ func (c *Config) hostname() string {
 }
 
 // Reply is what a session asks its driver to do after one command.
-type Reply struct {
-	// Delay is how long to wait before sending Data.
-	Delay time.Duration
-	// Data are the bytes to send.
-	Data []byte
-	// StartTLS asks the driver to start TLS as the server once Data is
-	// sent (RFC 3207 §4).
-	StartTLS bool
-	// Close asks the driver to close the connection once Data is sent.
-	Close bool
-}
+type Reply = driver.Reply
 
 // Session is one SMTP server session. It is not safe for concurrent use.
 type Session struct {
