@@ -50,6 +50,7 @@ func conformanceCmd(args []string, stdout, stderr io.Writer) error {
 	junit := fl.String("junit", "", "also write a JUnit XML report to `file`")
 	asJSON := fl.Bool("json", false, "print one JSON object per transcript instead of text")
 	run := fl.String("run", "", "run only transcripts whose file or title matches `regexp`")
+	maildir := fl.String("maildir", "", "with --target: before each transcript, write its world under `DIR` as Maildir++ (DIR/mail/USER) and a passwd-file (DIR/users) for a live server that serves them, such as Dovecot; transcripts then run one at a time")
 	users, passes := mappings{}, mappings{}
 	fl.Var(users, "user", "map a transcript's user to a real account: `name=account` (repeatable)")
 	fl.Var(passes, "pass", "the real account's password for a transcript's user: `name=password` (repeatable)")
@@ -75,13 +76,27 @@ func conformanceCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var tgt conformance.Target = conformance.Engine{}
+	targetProto := ""
 	if *target != "" {
-		if tgt, err = newLiveTarget(*target); err != nil {
+		live, err := newLiveTarget(*target)
+		if err != nil {
 			return err
 		}
+		if *maildir != "" {
+			live.worlds = &maildirWorlds{dir: *maildir}
+		}
+		tgt = live
+		targetProto = live.scheme
+	} else if *maildir != "" {
+		return fmt.Errorf("conformance: --maildir needs --target")
 	}
 	var selected []*conformance.Transcript
 	for _, t := range ts {
+		// A live server speaks one protocol; the others' transcripts are
+		// not its business, so they are left out rather than skipped.
+		if targetProto != "" && t.Protocol != targetProto {
+			continue
+		}
 		if filter == nil || filter.MatchString(t.File) || filter.MatchString(t.Title) {
 			if len(users) > 0 || len(passes) > 0 {
 				mapAccounts(t, users, passes)
@@ -93,7 +108,11 @@ func conformanceCmd(args []string, stdout, stderr io.Writer) error {
 		return errors.New("conformance: no transcripts to run")
 	}
 
-	results := runAll(selected, tgt, stderr)
+	workers := runtime.GOMAXPROCS(0)
+	if *maildir != "" {
+		workers = 1
+	}
+	results := runAll(selected, tgt, workers, stderr)
 	var sum conformance.Summary
 	enc := json.NewEncoder(stdout)
 	for _, r := range results {
@@ -151,14 +170,14 @@ func indent(s, prefix string) string {
 
 // runAll runs transcripts in parallel, keeping their order in the output,
 // with a progress bar on stderr when it is a terminal.
-func runAll(ts []*conformance.Transcript, tgt conformance.Target, stderr io.Writer) []conformance.Result {
+func runAll(ts []*conformance.Transcript, tgt conformance.Target, workers int, stderr io.Writer) []conformance.Result {
 	results := make([]conformance.Result, len(ts))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
 	progress := isTerminal(stderr)
-	for range runtime.GOMAXPROCS(0) {
+	for range workers {
 		wg.Go(func() {
 			for i := range jobs {
 				results[i] = conformance.Run(ts[i], tgt, time.Now)
@@ -263,6 +282,8 @@ func mapAccounts(t *conformance.Transcript, users, passes mappings) {
 // liveTarget runs transcripts against a real server over a socket.
 type liveTarget struct {
 	scheme, addr string
+	// worlds, when set, writes each transcript's world for the server.
+	worlds *maildirWorlds
 }
 
 func newLiveTarget(raw string) (*liveTarget, error) {
@@ -281,11 +302,16 @@ func newLiveTarget(raw string) (*liveTarget, error) {
 var errInlineWorld = fmt.Errorf("%w: this transcript brings its own world, which a live server does not have", conformance.ErrUnsupported)
 
 func (l *liveTarget) Dial(t *conformance.Transcript) (conformance.Conn, error) {
-	if t.World != nil {
-		return nil, errInlineWorld
-	}
 	if t.Protocol != l.scheme {
 		return nil, fmt.Errorf("%w: a %s transcript against a %s target", conformance.ErrUnsupported, t.Protocol, l.scheme)
+	}
+	switch {
+	case l.worlds != nil:
+		if err := l.worlds.prepare(t); err != nil {
+			return nil, err
+		}
+	case t.World != nil:
+		return nil, errInlineWorld
 	}
 	c, err := net.DialTimeout("tcp", l.addr, liveReadTimeout)
 	if err != nil {

@@ -34,7 +34,8 @@ func TestConformanceCorpusOnTheEngine(t *testing.T) {
 
 // TestConformanceAgainstLiveServer points the runner at wirelab serve over
 // real sockets: transcripts on the demo world pass, those that bring their
-// own world or speak another protocol are skipped, and nothing fails.
+// own world are skipped, those of another protocol left out, and nothing
+// fails.
 func TestConformanceAgainstLiveServer(t *testing.T) {
 	srv := startServe(t)
 	dir := t.TempDir()
@@ -51,7 +52,7 @@ func TestConformanceAgainstLiveServer(t *testing.T) {
 		Tests    int `xml:"tests,attr"`
 		Failures int `xml:"failures,attr"`
 	}
-	if err := xml.Unmarshal(data, &suite); err != nil || suite.Tests < 8 || suite.Failures != 0 {
+	if err := xml.Unmarshal(data, &suite); err != nil || suite.Tests < 4 || suite.Failures != 0 {
 		t.Errorf("JUnit report: %+v, %v\n%s", suite, err, data)
 	}
 	// Transcripts change the mailbox they run on; against one live server

@@ -88,6 +88,16 @@ func TestPasswordSchemes(t *testing.T) {
 			if err != nil || !p.Equal(again) {
 				t.Errorf("parsing twice gives unequal passwords")
 			}
+			// The passwd-file field written for another server reads back
+			// as the same credential.
+			field := p.PasswdField()
+			back, err := ParsePassword(field)
+			if err != nil || !p.Equal(back) {
+				t.Errorf("PasswdField() = %q does not parse back to the same password (err %v)", field, err)
+			}
+			if !strings.HasPrefix(field, "{"+tc.scheme+"}") {
+				t.Errorf("PasswdField() = %q, want the %s scheme", field, tc.scheme)
+			}
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -162,6 +163,22 @@ func (p Password) String() string {
 		return "{}"
 	}
 	return "{" + p.scheme + "}***"
+}
+
+// PasswdField returns the credential as a Dovecot passwd-file password field
+// ("{PLAIN}secret", "{SSHA256}base64", ...), which ParsePassword reads back.
+// It gives the secret away, unlike String: it is for writing a users file for
+// another server, never for a log.
+func (p Password) PasswdField() string {
+	switch p.scheme {
+	case "":
+		return ""
+	case SchemePlain:
+		return "{PLAIN}" + p.plain
+	case SchemeBLFCrypt:
+		return "{BLF-CRYPT}" + string(p.digest)
+	}
+	return "{" + p.scheme + "}" + base64.StdEncoding.EncodeToString(append(slices.Clip(p.digest), p.salt...))
 }
 
 // Equal reports whether p and q are the same stored credential. It exists so

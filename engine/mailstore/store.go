@@ -213,6 +213,11 @@ func (s *Store) HasUser(user string) bool {
 	return err == nil && info.IsDir()
 }
 
+// Dir returns the Maildir++ directory of the user's mailbox, relative to
+// the store's root: for tools that put other servers' control files beside
+// the store's own.
+func Dir(user, name string) (string, error) { return dirOf(user, name) }
+
 // dirOf maps a mailbox name to its Maildir++ directory under the user's root.
 // Segments are joined with '.', and a literal '.' or '%' inside a segment is
 // percent-escaped so that names map one to one onto directories.
