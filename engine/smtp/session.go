@@ -10,7 +10,9 @@
 // runs a session over a transport.Stream with an injected clock. Mail for the
 // configured domains is delivered into the mailstore; nothing is ever relayed
 // outside the world: other recipients go to the Config.Relay hook, or are
-// refused. Client speaks the protocol from the other end.
+// refused. Client speaks the protocol from the other end over a blocking
+// stream, and Delivery does the same as a sans-I/O state machine, for a
+// mail queue driven by a clock.
 package smtp
 
 import (

@@ -10,7 +10,9 @@
 //
 // Protocol code should depend on [Node], the part of the network one host
 // sees, so the same server runs on a simulated [Host] or, at the edge, on real
-// sockets.
+// sockets. [Watch] reads a stream without blocking: on a virtual clock it
+// hands arriving bytes to callbacks from the clock's own goroutine, at the
+// instant they land, so sessions over simulated streams stay deterministic.
 package transport
 
 import (

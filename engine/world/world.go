@@ -6,7 +6,12 @@
 //	users                       name:password lines, as in a Dovecot passwd-file
 //	mail/<user>/<mailbox>.mbox  a mailbox in mbox form (RFC 4155), e.g.
 //	                            mail/alice/INBOX.mbox or mail/alice/Archive/2025.mbox
-//	dns/...                     DNS data, kept for the DNS loader as bytes
+//	dns/...                     DNS data, kept for the DNS loader as bytes:
+//	                            servers, hosts, links and zones/ORIGIN.zone
+//	                            (engine/dns/lab), and the optional
+//	                            mailservers, which names the hosts that run
+//	                            mail servers, their domains and users
+//	                            (engine/mailnet)
 //	description                 optional text; in a txtar archive, the comment
 //
 // Any other file is an error, so that a typo in a name is reported rather

@@ -157,7 +157,7 @@ type exchange struct {
 	ln       transport.Listener // UDP
 	tcp      bool
 	st       transport.Stream
-	w        *watch
+	w        *transport.Watcher
 	fr       framer
 }
 
@@ -195,7 +195,7 @@ func (x *exchange) startTCPLocked() error {
 	if _, err := st.Write(out); err != nil {
 		return fmt.Errorf("dnsnet: TCP write to %v: %w", x.to, err)
 	}
-	x.w = watchStream(x.c.Clock, st, x.streamData, x.streamEnd)
+	x.w = transport.Watch(x.c.Clock, st, x.streamData, x.streamEnd)
 	return nil
 }
 
@@ -328,7 +328,7 @@ func (x *exchange) end() (ended, tcp bool) {
 		ln.Close()
 	}
 	if w != nil {
-		w.stop()
+		w.Stop()
 	}
 	if st != nil {
 		// RFC 7766 §6.2.3: the client closes once it has what it asked for.

@@ -295,7 +295,7 @@ func (s *Server) accept(st transport.Stream, remote netip.AddrPort) {
 	// A goroutine reader's first feed waits for c.mu, so it sees c.w.
 	c.mu.Lock()
 	c.idle = s.clk.AfterFunc(s.idle, c.idleTimeout)
-	c.w = watchStream(s.clk, st, c.feed, func(error) { c.close() })
+	c.w = transport.Watch(s.clk, st, c.feed, func(error) { c.close() })
 	c.mu.Unlock()
 }
 
@@ -304,7 +304,7 @@ type tcpConn struct {
 	s             *Server
 	st            transport.Stream
 	remote, local netip.AddrPort
-	w             *watch
+	w             *transport.Watcher
 
 	mu          sync.Mutex
 	fr          framer
@@ -351,7 +351,7 @@ func (c *tcpConn) write(wire []byte) error {
 	w := c.w
 	c.mu.Unlock()
 	if w != nil {
-		w.poke()
+		w.Poke()
 	}
 	return nil
 }
@@ -394,7 +394,7 @@ func (c *tcpConn) close() {
 	w := c.w
 	c.mu.Unlock()
 	if w != nil {
-		w.stop()
+		w.Stop()
 	}
 	c.st.Close()
 	s := c.s

@@ -99,7 +99,7 @@ type transfer struct {
 	mu       sync.Mutex
 	finished bool
 	st       transport.Stream
-	w        *watch
+	w        *transport.Watcher
 	timer    clock.Timer
 	fr       framer
 	msgs     []*mdns.Msg
@@ -118,7 +118,7 @@ func (t *transfer) startLocked(node transport.Node, wire, out []byte) error {
 	if _, err := st.Write(out); err != nil {
 		return fmt.Errorf("dnsnet: AXFR to %v: %w", t.to, err)
 	}
-	t.w = watchStream(t.clk, st, t.data, t.end)
+	t.w = transport.Watch(t.clk, st, t.data, t.end)
 	return nil
 }
 
@@ -219,7 +219,7 @@ func (t *transfer) finishKind(err error, kind dns.TraceKind) {
 	}
 	t.mu.Unlock()
 	if w != nil {
-		w.stop()
+		w.Stop()
 	}
 	if st != nil {
 		st.Close()

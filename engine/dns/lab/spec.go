@@ -10,6 +10,7 @@
 //	dns/hosts     name  address  local-dns-server-name
 //	dns/links     default LATENCY  |  a  b  LATENCY
 //	dns/zones/ORIGIN.zone   RFC 1035 master files ("root.zone" is ".")
+//	dns/mailservers         which hosts are mail servers: read by engine/mailnet
 package lab
 
 import (
@@ -81,7 +82,9 @@ func ParseSpec(w *world.World) (*Spec, error) {
 		return nil, ErrNoDNS
 	}
 	s := &Spec{DefaultLatency: DefaultLatency, Zones: map[string]ZoneFile{}}
-	known := map[string]bool{"dns/servers": true, "dns/hosts": true, "dns/links": true}
+	// dns/mailservers belongs to engine/mailnet, which runs mail servers
+	// on the lab's hosts; the DNS loader only lets it through.
+	known := map[string]bool{"dns/servers": true, "dns/hosts": true, "dns/links": true, "dns/mailservers": true}
 	var names []string
 	for name := range w.DNSFiles {
 		names = append(names, name)
@@ -93,7 +96,7 @@ func ParseSpec(w *world.World) (*Spec, error) {
 		}
 		rest, ok := strings.CutPrefix(name, "dns/zones/")
 		if !ok || !strings.HasSuffix(rest, ".zone") || strings.Contains(rest, "/") {
-			return nil, w.MemberError(name, 0, errors.New(`unknown DNS file; expected dns/servers, dns/hosts, dns/links or dns/zones/ORIGIN.zone`))
+			return nil, w.MemberError(name, 0, errors.New(`unknown DNS file; expected dns/servers, dns/hosts, dns/links, dns/mailservers or dns/zones/ORIGIN.zone`))
 		}
 		origin := strings.TrimSuffix(rest, ".zone")
 		if origin == "root" {

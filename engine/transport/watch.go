@@ -1,4 +1,4 @@
-package dnsnet
+package transport
 
 import (
 	"io"
@@ -8,15 +8,42 @@ import (
 	"time"
 
 	"github.com/wirelab/wirelab/engine/clock"
-	"github.com/wirelab/wirelab/engine/transport"
 )
 
+// Reading streams without blocking the clock
+//
+// On a simulated network nothing moves until the virtual clock is advanced:
+// a datagram arrives as a clock callback, but a stream segment only lands in
+// a buffer, and a Stream offers no callback for it. A goroutine blocked in
+// Read would wake up while the clock goroutine has already moved on, so a
+// reply's send time, and the order of events, would depend on the Go
+// scheduler; clock.Virtual.RunUntilIdle could also return before the reader
+// had run.
+//
+// Watch therefore reads simulated streams from the clock goroutine itself,
+// with a reactor: one per clock.Virtual, shared by every watched stream on
+// that clock (an internal table holds it while it watches streams). The
+// reactor is an ordinary timer that, each time it fires, reads what
+// Buffered says has arrived on each watched stream, in the order the
+// streams were registered, and then re-arms itself for the instant of the
+// clock's next pending timer. When other timers are still due at the current
+// instant it re-arms for that same instant, so it runs after them: it is the
+// last callback at every instant while streams are open, and sees every
+// segment the moment it lands, as an event loop checks its sockets after
+// each event. A reply to a request that arrives at 30 ms is therefore sent
+// at exactly 30 ms, and two runs give the same event sequence.
+//
+// The reactor cannot foresee a segment written from outside any clock
+// callback while it sleeps until a later instant; it never sleeps longer
+// than ReactorMaxSleep of virtual time while it watches streams, so such
+// bytes are read late but deterministically. A writer that may write from
+// outside a clock callback calls Poke after writing to wake it at once.
+
 const (
-	// reactorMaxSleep bounds how long the reactor sleeps while it watches
-	// streams. It only matters for bytes written by code outside dnsnet from
-	// outside any clock callback, which the reactor cannot see coming; see
-	// the package documentation.
-	reactorMaxSleep = 100 * time.Millisecond
+	// ReactorMaxSleep bounds how long the reactor sleeps while it watches
+	// streams. It only matters for bytes written from outside any clock
+	// callback without a Poke, which the reactor cannot see coming.
+	ReactorMaxSleep = 100 * time.Millisecond
 
 	// maxSameInstantRounds stops the reactor from chasing the current
 	// instant forever should another component re-arm itself there the same
@@ -29,23 +56,22 @@ const (
 	readChunk = 16 << 10
 )
 
-// A watch reads one stream and hands its bytes to feed, then the way it
-// ended to end. Neither is called after stop.
-type watch struct {
-	s       transport.Stream
+// Watcher reads one stream for [Watch] and hands its bytes to onData, then
+// the way it ended to onEnd. Neither is called after Stop.
+type Watcher struct {
+	s       Stream
 	feed    func([]byte)
 	end     func(error)
 	r       *reactor // nil for a goroutine reader
 	stopped atomic.Bool
 }
 
-// reactor reads the simulated streams of one virtual clock. See the package
-// documentation for why it exists and how it keeps runs deterministic.
+// reactor reads the simulated streams of one virtual clock.
 type reactor struct {
 	clk *clock.Virtual
 
 	mu      sync.Mutex
-	watches []*watch // in registration order, so reads happen in a fixed order
+	watches []*Watcher // in registration order, so reads happen in a fixed order
 	timer   clock.Timer
 	pending bool      // timer is scheduled
 	due     time.Time // when it is scheduled for
@@ -60,11 +86,19 @@ var reactors = struct {
 	m  map[*clock.Virtual]*reactor
 }{m: make(map[*clock.Virtual]*reactor)}
 
-// watchStream starts reading s: with the clock's reactor if clk is virtual,
-// else with a goroutine. feed gets each batch of bytes (it may keep them),
-// end gets io.EOF or the error that ended the stream.
-func watchStream(clk clock.Clock, s transport.Stream, feed func([]byte), end func(error)) *watch {
-	w := &watch{s: s, feed: feed, end: end}
+// Watch starts reading s and returns at once. With a [clock.Virtual] the
+// clock's reactor reads s from the goroutine that advances the clock, at
+// the virtual instant bytes land, in a fixed order across streams, so a run
+// on a simulated network is deterministic (see the comment at the top of
+// watch.go); with any other clock a goroutine reads s with blocking reads,
+// and the callbacks may then run concurrently with other streams'.
+//
+// onData gets each batch of bytes and may keep them; onEnd gets io.EOF or
+// the error that ended the stream, once. The callbacks may write to s,
+// close it, or watch other streams. The stream is left open when it ends or
+// the watch stops: its owner closes it.
+func Watch(clk clock.Clock, s Stream, onData func([]byte), onEnd func(error)) *Watcher {
+	w := &Watcher{s: s, feed: onData, end: onEnd}
 	v, ok := clk.(*clock.Virtual)
 	if !ok {
 		go w.pump()
@@ -85,23 +119,20 @@ func watchStream(clk clock.Clock, s transport.Stream, feed func([]byte), end fun
 	return w
 }
 
-// stop ends the watch. The stream is left open: its owner closes it.
-func (w *watch) stop() {
+// Stop ends the watch: no callback runs after it returns, except one
+// already running on another goroutine. The stream is left open.
+func (w *Watcher) Stop() {
 	if w.stopped.Swap(true) || w.r == nil {
 		return
 	}
-	r := w.r
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if i := slices.Index(r.watches, w); i >= 0 {
-		r.watches = slices.Delete(r.watches, i, i+1)
-	}
+	w.detach()
 }
 
-// poke tells the reactor that dnsnet wrote to a stream, possibly from
-// outside a clock callback: it runs at the current instant and chases the
-// new segment from there.
-func (w *watch) poke() {
+// Poke tells the reactor that the watcher's owner wrote to a stream,
+// possibly from outside a clock callback: it runs at the current instant
+// and chases the new segment from there. It does nothing for goroutine
+// readers.
+func (w *Watcher) Poke() {
 	if w.r == nil || w.stopped.Load() {
 		return
 	}
@@ -155,7 +186,7 @@ func (r *reactor) fire() {
 		return
 	}
 	now := r.clk.Now()
-	d := reactorMaxSleep
+	d := ReactorMaxSleep
 	if next, ok := r.clk.Next(); ok && next.Sub(now) < d {
 		d = max(next.Sub(now), 0)
 	}
@@ -174,10 +205,10 @@ func (r *reactor) fire() {
 
 // poll reads what has arrived on w's stream without blocking and reports
 // whether there was anything (bytes or the end of the stream).
-func (w *watch) poll() bool {
+func (w *Watcher) poll() bool {
 	progressed := false
 	for !w.stopped.Load() {
-		n, ready := transport.Buffered(w.s)
+		n, ready := Buffered(w.s)
 		if !ready {
 			return progressed
 		}
@@ -210,8 +241,8 @@ func (w *watch) poll() bool {
 	return progressed
 }
 
-// detach removes a watch that stopped by itself from its reactor.
-func (w *watch) detach() {
+// detach removes w from its reactor.
+func (w *Watcher) detach() {
 	r := w.r
 	if r == nil {
 		return
@@ -224,7 +255,7 @@ func (w *watch) detach() {
 }
 
 // pump is the goroutine reader for clocks other than clock.Virtual.
-func (w *watch) pump() {
+func (w *Watcher) pump() {
 	for {
 		buf := make([]byte, readChunk)
 		n, err := w.s.Read(buf)
