@@ -8,7 +8,7 @@ BENCHTIME ?= 1x
 FUZZTIME  ?= 10s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test vet lint test-native test-js bench fuzz clean
+.PHONY: help build run test vet lint test-native test-js conformance-dovecot bench fuzz clean
 
 help: ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ build: ## build bin/wirelab
 run: build ## serve the demo world on loopback (POP3 on 127.0.0.1:1110, DNS on 127.0.0.1:1053)
 	./bin/wirelab serve
 
-test: vet lint test-native test-js ## everything CI runs: vet, staticcheck, race tests, wasm tests, real clients
+test: vet lint test-native test-js conformance-dovecot ## everything CI runs: vet, staticcheck, race tests, wasm tests, real clients, Dovecot
 	@echo "make test: all passed"
 
 vet: ## go vet, natively and for GOOS=js
@@ -36,8 +36,11 @@ test-native: ## go test -race ./... (includes Python poplib and curl against wir
 test-js: ## engine tests compiled to WebAssembly and run by Node
 	PATH="$(WASM_EXEC):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./engine/...
 
+conformance-dovecot: build ## the mail transcripts against Dovecot, started on loopback (skipped if not installed, except with CI=true)
+	conformance/dovecot.sh bin/wirelab
+
 bench: ## engine and native benchmarks (BENCHTIME=1x by default; try BENCHTIME=3s)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./engine/... ./cmd/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./engine/... ./conformance/... ./cmd/...
 
 fuzz: ## short runs of every fuzz target (FUZZTIME=10s each)
 	@for pkg in $$($(GO) list ./...); do \

@@ -55,6 +55,7 @@ if [ "$(id -u)" = 0 ]; then
 	chown "$mail_uid:$mail_gid" "$dir/worlds"
 	chmod 755 "$dir"
 	users=""
+	chroot=""
 else
 	mail_uid=$(id -u)
 	mail_gid=$(id -g)
@@ -62,6 +63,12 @@ else
 	users="default_internal_user = $me
 default_login_user = $me
 default_internal_group = $(id -gn)"
+	# Chroots need root.
+	chroot="chroot ="
+	users="$users
+service anvil {
+  chroot =
+}"
 fi
 
 cat >"$dir/dovecot.conf" <<EOF
@@ -87,6 +94,7 @@ userdb {
   args = uid=$mail_uid gid=$mail_gid home=$dir/worlds/mail/%u
 }
 service imap-login {
+  $chroot
   inet_listener imap {
     port = $imap_port
   }
@@ -95,6 +103,7 @@ service imap-login {
   }
 }
 service pop3-login {
+  $chroot
   inet_listener pop3 {
     port = $pop3_port
   }
@@ -123,7 +132,7 @@ echo "conformance/dovecot.sh: $("$dovecot" --version | cut -d' ' -f1) on imap 12
 status=0
 for proto in imap pop3; do
 	eval port=\$${proto}_port
-	"$wirelab" conformance --target "$proto://127.0.0.1:$port" --maildir "$dir/worlds" "$@" || status=1
+	"$wirelab" conformance --target "$proto://127.0.0.1:$port" --maildir "$dir/worlds" --peer dovecot "$@" || status=1
 done
 if [ $status -ne 0 ]; then
 	echo "conformance/dovecot.sh: Dovecot's log:" >&2

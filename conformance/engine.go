@@ -3,6 +3,8 @@ package conformance
 import (
 	"bytes"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hack-pad/hackpadfs/mem"
@@ -33,7 +35,10 @@ func worldOf(t *Transcript) *world.World {
 }
 
 // Dial starts a server session on a fresh copy of the transcript's world.
+// The connection's Open starts another session on the same world, for a
+// transcript's second client.
 func (Engine) Dial(t *Transcript) (Conn, error) {
+	var open func() *sessionConn
 	switch t.Protocol {
 	case POP3:
 		st, w, err := storeOf(t)
@@ -41,39 +46,55 @@ func (Engine) Dial(t *Transcript) (Conn, error) {
 			return nil, err
 		}
 		cfg := &pop3.Config{Store: st, Users: w.Users, Hostname: "wirelab.example"}
-		s := pop3.NewSession(cfg, 1, clock.Epoch)
-		c := &sessionConn{now: clock.Epoch}
-		c.out.Write(s.Greeting())
-		c.feed = func(p []byte) []byte {
-			var out []byte
-			for _, r := range s.Feed(p, c.now) {
-				c.now = c.now.Add(r.Delay)
-				out = append(out, r.Data...)
+		id := uint64(0)
+		open = func() *sessionConn {
+			id++
+			s := pop3.NewSession(cfg, id, clock.Epoch)
+			c := &sessionConn{now: clock.Epoch}
+			c.out.Write(s.Greeting())
+			c.feed = func(p []byte) []byte {
+				var out []byte
+				for _, r := range s.Feed(p, c.now) {
+					c.now = c.now.Add(r.Delay)
+					out = append(out, r.Data...)
+				}
+				return out
 			}
-			return out
+			c.close = s.Abort
+			return c
 		}
-		c.close = s.Abort
-		return c, nil
 	case IMAP:
 		st, w, err := storeOf(t)
 		if err != nil {
 			return nil, err
 		}
-		s := imap.NewSession(&imap.Config{Store: st, Users: w.Users, Hostname: "wirelab.example"}, 1)
-		c := &sessionConn{now: clock.Epoch}
-		c.out.Write(s.Greeting())
-		c.feed = func(p []byte) []byte {
-			var out []byte
-			for _, r := range s.Feed(p, c.now) {
-				c.now = c.now.Add(r.Delay)
-				out = append(out, r.Data...)
+		cfg := &imap.Config{Store: st, Users: w.Users, Hostname: "wirelab.example"}
+		id := uint64(0)
+		open = func() *sessionConn {
+			id++
+			s := imap.NewSession(cfg, id)
+			c := &sessionConn{now: clock.Epoch}
+			c.out.Write(s.Greeting())
+			c.feed = func(p []byte) []byte {
+				var out []byte
+				for _, r := range s.Feed(p, c.now) {
+					c.now = c.now.Add(r.Delay)
+					out = append(out, r.Data...)
+				}
+				return out
 			}
-			return out
+			// What other sessions changed reaches an IDLE session
+			// without a command (RFC 2177), as Serve's driver polls.
+			c.poll = func() []byte { return s.Poll(c.now) }
+			c.close = s.Abort
+			return c
 		}
-		c.close = s.Abort
-		return c, nil
+	default:
+		return nil, fmt.Errorf("conformance: the engine target has no %s sessions", t.Protocol)
 	}
-	return nil, fmt.Errorf("conformance: the engine target has no %s sessions", t.Protocol)
+	c := open()
+	c.open = open
+	return c, nil
 }
 
 // storeOf fills a fresh in-memory store with the transcript's world.
@@ -95,7 +116,19 @@ type sessionConn struct {
 	now   time.Time
 	out   bytes.Buffer
 	feed  func([]byte) []byte
+	poll  func() []byte // nil: the session speaks only when fed
 	close func()
+	// open starts another session on the same world (Opener).
+	open func() *sessionConn
+}
+
+var _ Opener = (*sessionConn)(nil)
+
+// Open starts another session on the connection's world.
+func (c *sessionConn) Open() (Conn, error) {
+	o := c.open()
+	o.open = c.open
+	return o, nil
 }
 
 func (c *sessionConn) Send(line string) error {
@@ -106,6 +139,11 @@ func (c *sessionConn) Send(line string) error {
 func (c *sessionConn) ReadLine() (string, error) {
 	b := c.out.Bytes()
 	i := bytes.IndexByte(b, '\n')
+	if i < 0 && c.poll != nil {
+		c.out.Write(c.poll())
+		b = c.out.Bytes()
+		i = bytes.IndexByte(b, '\n')
+	}
 	if i < 0 {
 		return "", ErrNoMoreLines
 	}
@@ -130,13 +168,18 @@ func (Engine) DNS(t *Transcript) (DNSClient, error) {
 	if hosts := l.Hosts(); len(hosts) > 0 {
 		from = hosts[0].Spec.Name
 	}
-	return &labClient{lab: l, from: from}, nil
+	return &labClient{lab: l, from: from, ids: dns.NewIDs(2)}, nil
 }
 
 type labClient struct {
 	lab  *lab.Lab
 	from string
+	// ids numbers the messages the client sends to named servers; seeded,
+	// so runs are the same to the byte.
+	ids *dns.IDs
 }
+
+var _ DNSWorld = (*labClient)(nil)
 
 type msgWriter struct{ msg *mdns.Msg }
 
@@ -192,3 +235,85 @@ func (c *labClient) Advance(d time.Duration) error {
 }
 
 func (c *labClient) Close() error { return nil }
+
+// QueryServer sends q from a host of the world straight to the server
+// q.To names, over the simulated network, and waits for the answer.
+func (c *labClient) QueryServer(q DNSQuery) (*DNSAnswer, error) {
+	m := dns.NewQuery(c.ids, q.Name, q.Type, !q.NoRecurse)
+	resp, err := c.exchange(q.From, q.To, m)
+	if err != nil {
+		return nil, err
+	}
+	return &DNSAnswer{Msg: resp}, nil
+}
+
+// Update sends a dynamic update (RFC 2136) to u.To, or to the zone's first
+// primary, and lets the NOTIFY and zone transfers it sets off finish
+// (RFC 1996), so that the next query sees the secondaries up to date.
+func (c *labClient) Update(u DNSUpdate) (*DNSAnswer, error) {
+	to := u.To
+	if to == "" {
+		to = c.primaryOf(u.Zone)
+		if to == "" {
+			return nil, fmt.Errorf("conformance: no server of the world is primary for %s; name one with to=", u.Zone)
+		}
+	}
+	m := new(mdns.Msg)
+	m.SetUpdate(u.Zone)
+	m.Id = c.ids.Next()
+	m.Answer = append(m.Answer, u.Prereq...)
+	m.Ns = append(m.Ns, u.Update...)
+	resp, err := c.exchange(u.From, to, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.lab.Settle(); err != nil {
+		return nil, fmt.Errorf("conformance: after the update: %w", err)
+	}
+	return &DNSAnswer{Msg: resp}, nil
+}
+
+func (c *labClient) primaryOf(z string) string {
+	for _, s := range c.lab.Servers() {
+		for _, p := range s.Spec.Primary {
+			if strings.EqualFold(p, mdns.Fqdn(z)) {
+				return s.Spec.Name
+			}
+		}
+	}
+	return ""
+}
+
+// exchange sends m from a host to a named server and runs the virtual
+// clock until the answer is in.
+func (c *labClient) exchange(from, to string, m *mdns.Msg) (*mdns.Msg, error) {
+	if from == "" {
+		from = c.from
+	}
+	h := c.lab.HostNode(from)
+	if h == nil {
+		return nil, fmt.Errorf("conformance: the world has no host %q to send from", from)
+	}
+	s := c.lab.Server(to)
+	if s == nil {
+		return nil, fmt.Errorf("conformance: the world has no server %q", to)
+	}
+	var (
+		done atomic.Bool
+		resp *mdns.Msg
+		rerr error
+	)
+	h.Client.Exchange(s.Addr, m, func(r *mdns.Msg, err error) {
+		resp, rerr = r, err
+		done.Store(true)
+	})
+	for steps := 0; !done.Load(); steps++ {
+		if steps >= lab.MaxSettleSteps || c.lab.Clock.RunUntilIdle(1) == 0 {
+			return nil, fmt.Errorf("conformance: no answer from %s: the clock ran out of timers", to)
+		}
+	}
+	if rerr != nil {
+		return nil, fmt.Errorf("conformance: asking %s: %w", to, rerr)
+	}
+	return resp, nil
+}

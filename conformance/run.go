@@ -3,6 +3,10 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,9 +76,15 @@ func Run(t *Transcript, target Target, now func() time.Time) Result {
 	var r Result
 	switch t.Protocol {
 	case POP3, IMAP:
+		if missing := missingCapabilities(t, target); missing != "" {
+			r = Result{Status: Skip, Message: missing}
+			break
+		}
 		r = runLines(t, target)
 	case DNS:
 		r = runDNS(t, target)
+	case RPL:
+		r = runRPL(t, target)
 	}
 	r.File, r.Title = t.File, t.Title
 	r.Duration = now().Sub(start)
@@ -113,9 +123,25 @@ func elision(text string) bool {
 // maxElided bounds the server lines one elision may skip.
 const maxElided = 1_000_000
 
+// Opener is implemented by a Conn whose target cannot simply be dialled
+// again for a transcript's further connections: the engine builds a fresh
+// world on each Dial, so a second client of the same world is opened from
+// the first connection. A live server is dialled again instead.
+type Opener interface {
+	Open() (Conn, error)
+}
+
+// lineConn is one of a transcript's connections, with the server line an
+// elision or an untagged run read ahead.
+type lineConn struct {
+	conn        Conn
+	pending     string
+	havePending bool
+}
+
 func runLines(t *Transcript, target Target) Result {
 	r := Result{Status: Pass}
-	conn, err := target.Dial(t)
+	first, err := target.Dial(t)
 	if err != nil {
 		r.Status, r.Message = Fail, err.Error()
 		if errors.Is(err, ErrUnsupported) {
@@ -123,27 +149,61 @@ func runLines(t *Transcript, target Target) Result {
 		}
 		return r
 	}
-	defer conn.Close()
-	vars := map[string]string{}
-	var pending string // a server line read ahead by an elision
-	havePending := false
-	read := func() (string, error) {
-		if havePending {
-			havePending = false
-			return pending, nil
+	conns := map[int]*lineConn{1: {conn: first}}
+	defer func() {
+		for _, c := range conns {
+			c.conn.Close()
 		}
-		l, err := conn.ReadLine()
-		if err == nil {
-			r.Lines = append(r.Lines, "S: "+l)
+	}()
+	// connFor returns the step's connection, opening it at its first line.
+	connFor := func(step Step) (*lineConn, error) {
+		if c, ok := conns[step.Conn]; ok {
+			return c, nil
 		}
-		return l, err
+		var conn Conn
+		var err error
+		if o, ok := first.(Opener); ok {
+			conn, err = o.Open()
+		} else {
+			conn, err = target.Dial(t)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("opening connection %d: %w", step.Conn, err)
+		}
+		c := &lineConn{conn: conn}
+		conns[step.Conn] = c
+		return c, nil
 	}
+	// prefix marks a further connection's lines in the exchange.
+	prefix := func(dir byte, conn int) string {
+		if conn == 1 {
+			return string(dir) + ": "
+		}
+		return fmt.Sprintf("%c%d: ", dir, conn)
+	}
+	vars := map[string]string{}
 	for i := 0; i < len(t.Steps); i++ {
 		step := t.Steps[i]
+		lc, err := connFor(step)
+		if err != nil {
+			r.Status, r.Line, r.Message = Fail, step.Line, err.Error()
+			return r
+		}
+		read := func() (string, error) {
+			if lc.havePending {
+				lc.havePending = false
+				return lc.pending, nil
+			}
+			l, err := lc.conn.ReadLine()
+			if err == nil {
+				r.Lines = append(r.Lines, prefix('S', step.Conn)+l)
+			}
+			return l, err
+		}
 		switch {
 		case connectionEvent(step.Text):
 			if step.Dir == 'C' && strings.Contains(step.Text, "close") {
-				conn.Close()
+				lc.conn.Close()
 			}
 			continue
 		case step.Dir == 'C':
@@ -152,8 +212,8 @@ func runLines(t *Transcript, target Target) Result {
 				r.Status, r.Line, r.Message = Fail, step.Line, err.Error()
 				return r
 			}
-			r.Lines = append(r.Lines, "C: "+line)
-			if err := conn.Send(line); err != nil {
+			r.Lines = append(r.Lines, prefix('C', step.Conn)+line)
+			if err := lc.conn.Send(line); err != nil {
 				r.Status, r.Line, r.Message = Fail, step.Line, "sending: "+err.Error()
 				return r
 			}
@@ -178,14 +238,14 @@ func runLines(t *Transcript, target Target) Result {
 					return r
 				}
 				if ok, _ := matchLine(t.Protocol, next.Text, got, vars); ok {
-					pending, havePending = got, true
+					lc.pending, lc.havePending = got, true
 					break
 				}
 			}
 		case t.Protocol == IMAP && isUntagged(step.Text):
 			// A run of untagged lines, matched in any order.
 			j := i
-			for j < len(t.Steps) && t.Steps[j].Dir == 'S' && isUntagged(t.Steps[j].Text) {
+			for j < len(t.Steps) && t.Steps[j].Dir == 'S' && t.Steps[j].Conn == step.Conn && isUntagged(t.Steps[j].Text) {
 				j++
 			}
 			run := t.Steps[i:j]
@@ -206,17 +266,17 @@ func runLines(t *Transcript, target Target) Result {
 					break
 				}
 				if !isUntagged(got) {
-					pending, havePending = got, true
+					lc.pending, lc.havePending = got, true
 					break
 				}
 				gotLines = append(gotLines, got)
 				if len(gotLines) >= len(run) {
-					if unmatched, _ := matchSet(t.Protocol, run, gotLines, copyVars(vars)); unmatched == nil {
+					if unmatched, _ := matchRun(t.Protocol, run, gotLines, copyVars(vars)); unmatched == nil {
 						break
 					}
 				}
 			}
-			if bad, got := matchSet(t.Protocol, run, gotLines, vars); bad != nil {
+			if bad, got := matchRun(t.Protocol, run, gotLines, vars); bad != nil {
 				failAt(&r, *bad, bad.Text, got, "no untagged line of the server matches this one")
 				return r
 			}
@@ -249,6 +309,9 @@ func runLines(t *Transcript, target Target) Result {
 
 func nextServerLine(steps []Step, from int) *Step {
 	for j := from; j < len(steps); j++ {
+		if steps[j].Conn != steps[from-1].Conn {
+			return nil
+		}
 		if steps[j].Dir == 'S' && !connectionEvent(steps[j].Text) {
 			return &steps[j]
 		}
@@ -267,17 +330,44 @@ func matchLine(protocol, want, got string, vars map[string]string) (bool, error)
 	if p.literal && protocol == POP3 && (strings.HasPrefix(want, "+OK") || strings.HasPrefix(want, "-ERR")) {
 		return pop3StatusMatch(want, got), nil
 	}
-	if p.literal && protocol == IMAP {
+	if protocol == POP3 && (got == "+OK" || got == "-ERR") {
+		// The text after the status indicator is optional (RFC 1939 §3):
+		// a bare "+OK" matches "+OK {*}" as "+OK " would.
+		got += " "
+	}
+	if protocol == IMAP {
+		if matchIMAP(p, want, got, vars) {
+			return true, nil
+		}
+		// Then as IMAP means it: the same values written another way.
+		cw, names := canonFetch(imapCanon(want, want), nil)
+		cg, _ := canonFetch(imapCanon(got, want), names)
+		if cw == want && cg == got {
+			return false, nil
+		}
+		cp, err := compilePattern(cw)
+		if err != nil {
+			return false, err
+		}
+		return matchIMAP(cp, cw, cg, vars), nil
+	}
+	return p.match(got, vars), nil
+}
+
+// matchIMAP matches one IMAP line: a status response without placeholders
+// by tag, condition and code, anything else by its pattern.
+func matchIMAP(p *pattern, want, got string, vars map[string]string) bool {
+	if p.literal {
 		if w, ok := imapStatus(want); ok {
 			g, ok := imapStatus(got)
 			if ok && !strings.Contains(w, "[") {
 				// No code in the example: the server's code is its own.
 				g, _, _ = strings.Cut(g, " [")
 			}
-			return ok && w == g, nil
+			return ok && w == g
 		}
 	}
-	return p.match(got, vars), nil
+	return p.match(got, vars)
 }
 
 func isUntagged(text string) bool { return strings.HasPrefix(text, "* ") }
@@ -288,6 +378,69 @@ func copyVars(vars map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// matchRun matches a run of untagged server lines to the expected ones,
+// in any order. For IMAP, a run of EXPUNGE responses matches another that
+// removes the same messages: a server may report the removals in any
+// order, and each renumbers the ones after it (RFC 9051 §7.5.1), so the
+// RFC's "3, 3, 5, 8" is also "11, 7, 4, 3".
+func matchRun(protocol string, want []Step, got []string, vars map[string]string) (*Step, string) {
+	if protocol == IMAP {
+		var wantN, gotN []int
+		var restWant []Step
+		var restGot []string
+		for _, st := range want {
+			if n, ok := expungeNumber(st.Text); ok {
+				wantN = append(wantN, n)
+				continue
+			}
+			restWant = append(restWant, st)
+		}
+		for _, g := range got {
+			if n, ok := expungeNumber(g); ok {
+				gotN = append(gotN, n)
+				continue
+			}
+			restGot = append(restGot, g)
+		}
+		if len(wantN) > 0 && slices.Equal(expunged(wantN), expunged(gotN)) {
+			want, got = restWant, restGot
+		}
+	}
+	return matchSet(protocol, want, got, vars)
+}
+
+var expungeRE = regexp.MustCompile(`^\* ([0-9]+) EXPUNGE$`)
+
+// expungeNumber reads "* n EXPUNGE".
+func expungeNumber(line string) (int, bool) {
+	m := expungeRE.FindStringSubmatch(line)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	return n, err == nil
+}
+
+// expunged turns EXPUNGE responses, each a sequence number at its moment,
+// into the sorted positions the messages had before the first.
+func expunged(seqs []int) []int {
+	var gone []int // sorted
+	for _, n := range seqs {
+		o := n
+		for {
+			// o is n plus the removed messages at or before it.
+			next := n + sort.SearchInts(gone, o+1)
+			if next == o {
+				break
+			}
+			o = next
+		}
+		i := sort.SearchInts(gone, o)
+		gone = slices.Insert(gone, i, o)
+	}
+	return gone
 }
 
 // matchSet matches server lines to a run of expected lines in any order.

@@ -9,6 +9,8 @@
 //	protocol: pop3                              <- pop3, imap or dns
 //	world: inline                               <- demo (default) or inline
 //	xfail: why the case is expected to fail     <- optional
+//	requires: IMAP4rev2                         <- optional: IMAP capabilities
+//	deviation: dovecot: RFC 3501 §6.3.5: ...    <- optional, repeatable
 //	Anything after a blank line is description.
 //	-- world/users --                           <- an inline world's files
 //	mrose:{PLAIN}tanstaaf
@@ -29,10 +31,19 @@
 // "C: <open connection>", "C: <close connection>" and "S: <wait for ...>"
 // are connection events.
 //
+// A POP3 or IMAP transcript may hold a second client, as the RFCs' "another
+// client expunges message 2" (RFC 2177): its lines are written "C2:" and
+// "S2:" (and so on for more), and its first line opens its connection to
+// the same server and world. Plain "C:" and "S:" are connection 1.
+//
 // For POP3 a status line whose pattern has no placeholder is compared the
 // way RFC 1939 §3 allows servers to differ: the status indicator must match,
 // and for "+OK" the numbers and <...> timestamps in the line, in order; the
-// rest is the server's own wording.
+// rest is the server's own wording. Where an RFC's example line carries
+// numbers the RFC does not require (a login's "+OK mrose's maildrop has 2
+// messages (320 octets)"), transcripts write "+OK {*}" and keep the RFC's
+// line as a comment; a bare "+OK" or "-ERR" matches "+OK {*}" or "-ERR {*}",
+// since the text after the indicator is optional.
 //
 // For IMAP, lines are sent and read one by one, so literals are written as
 // the RFCs write them: the line announcing "{n}", the server's "+" line, the
@@ -41,9 +52,19 @@
 // compared by tag, status and response code; the text after them is the
 // server's own (RFC 9051 §7.1). A run of untagged "S: * ..." lines may
 // arrive in any order (RFC 9051 §7: the order of untagged data is not
-// fixed), so such a run is matched as a set.
+// fixed), so such a run is matched as a set. A line that does not match as
+// written is matched again in a canonical form, so that an example written
+// the RFC's way matches a server that writes the same values another way:
+// a quoted string and an atom are the same; flags and LIST attributes are
+// sets, compared without case, without \Recent, and without the LIST
+// attributes a server may add (\HasChildren, special-use, ...) unless the
+// line names them; FETCH and STATUS items may come in any order, and FETCH
+// items the line does not name are ignored (see imapCanon, canonFetch).
 //
-// DNS transcripts state queries and expected answers; see dns.go.
+// DNS transcripts state queries, updates and expected answers; see dns.go.
+// A DNS case with world: inline brings its own DNS hierarchy as world/dns/
+// files, laid out as a world's dns/ part (engine/dns/lab): world/dns/servers,
+// world/dns/hosts, world/dns/links and world/dns/zones/ORIGIN.zone.
 package conformance
 
 import (
@@ -51,12 +72,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/wirelab/wirelab/conformance/rpl"
 	"github.com/wirelab/wirelab/engine/world"
 )
+
+// maxConns bounds the connections one transcript may open.
+const maxConns = 9
 
 // Protocols a transcript may speak.
 const (
@@ -75,16 +102,27 @@ type Transcript struct {
 	// XFail, when set, says why the case is expected to fail; the runner
 	// reports it apart from real failures.
 	XFail string
+	// Requires lists IMAP capabilities the case needs (RFC 9051 §6.1.1); a
+	// server that does not advertise one of them skips the case rather than
+	// failing it, as a client would not use what is not offered.
+	Requires []string
+	// Deviations maps a known server ("dovecot") to the RFC section it
+	// departs from in this case, and how. Run with that peer named, the
+	// case's failure is reported as that deviation, not as a failure.
+	Deviations map[string]string
 	// World is the transcript's inline world, or nil for the demo world.
 	World *world.World
 	Steps []Step
+	// Scenario is the parsed scenario of an .rpl file (Protocol RPL).
+	Scenario *rpl.Scenario
 }
 
 // Step is one line of the exchange.
 type Step struct {
 	Line int    // line number in File
-	Dir  byte   // 'C' (client) or 'S' (server), or 'Q'/'T' in DNS cases
-	Text string // the line after "C: " and its spaces
+	Dir  byte   // 'C' (client) or 'S' (server); in DNS cases also 'Q', 'U', 'T', 'X'
+	Conn int    // the connection: 1 for "C:"/"S:", 2 for "C2:"/"S2:", ...
+	Text string // the line after "C: " (one space is the separator)
 }
 
 // ParseError locates a problem in a transcript file.
@@ -106,6 +144,9 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // Parse reads a transcript from txtar bytes.
 func Parse(file string, data []byte) (*Transcript, error) {
 	ar := txtar.Parse(data)
+	if path.Ext(file) == ".rpl" {
+		return parseRPL(file, data)
+	}
 	t := &Transcript{File: file, Protocol: ""}
 	bad := func(line int, format string, args ...any) error {
 		return &ParseError{File: file, Line: line, Err: fmt.Errorf(format, args...)}
@@ -140,8 +181,22 @@ func Parse(file string, data []byte) (*Transcript, error) {
 			worldKind = value
 		case "xfail":
 			t.XFail = value
+		case "requires":
+			for _, c := range strings.Fields(value) {
+				t.Requires = append(t.Requires, strings.ToUpper(c))
+			}
+		case "deviation":
+			peer, why, ok := strings.Cut(value, ":")
+			peer, why = strings.ToLower(strings.TrimSpace(peer)), strings.TrimSpace(why)
+			if !ok || peer == "" || why == "" {
+				return nil, bad(line, "deviation %q is not \"peer: RFC section: what it does\"", value)
+			}
+			if t.Deviations == nil {
+				t.Deviations = map[string]string{}
+			}
+			t.Deviations[peer] = why
 		default:
-			return nil, bad(line, "unknown header field %q (want rfc, protocol, world or xfail)", key)
+			return nil, bad(line, "unknown header field %q (want rfc, protocol, world, xfail, requires or deviation)", key)
 		}
 	}
 	if t.Title == "" {
@@ -217,29 +272,38 @@ func parseSteps(file string, header int, data []byte, protocol string) ([]Step, 
 		if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		if len(text) < 2 || text[1] != ':' {
+		colon := strings.IndexByte(text, ':')
+		if colon < 1 {
 			return nil, &ParseError{File: file, Line: n, Err: errors.New(`a line starts with "C:" or "S:"` + dnsDirs(protocol))}
 		}
 		dir := text[0]
+		conn := 1
+		if colon > 1 {
+			// "C2:": a further connection, in line protocols only.
+			c, err := strconv.Atoi(text[1:colon])
+			if err != nil || c < 1 || c > maxConns || protocol == DNS {
+				return nil, &ParseError{File: file, Line: n, Err: fmt.Errorf("unknown direction %q", text[:colon+1])}
+			}
+			conn = c
+		}
 		allowed := "CS"
 		if protocol == DNS {
-			allowed = "QSTX"
+			allowed = "QSTUX"
 		}
 		if !strings.ContainsRune(allowed, rune(dir)) {
 			return nil, &ParseError{File: file, Line: n, Err: fmt.Errorf("unknown direction %q", text[:2])}
 		}
-		body := text[2:]
-		if strings.HasPrefix(body, " ") {
-			body = strings.TrimLeft(body, " ")
-		}
-		steps = append(steps, Step{Line: n, Dir: dir, Text: body})
+		// One space separates; more are the line's own (a folded
+		// header line in a message starts with spaces).
+		body := strings.TrimPrefix(text[colon+1:], " ")
+		steps = append(steps, Step{Line: n, Dir: dir, Conn: conn, Text: body})
 	}
 	return steps, sc.Err()
 }
 
 func dnsDirs(protocol string) string {
 	if protocol == DNS {
-		return ` (DNS cases: "Q:", "S:", "T:" or "X:")`
+		return ` (DNS cases: "Q:", "U:", "S:", "T:" or "X:")`
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -51,11 +52,12 @@ func conformanceCmd(args []string, stdout, stderr io.Writer) error {
 	asJSON := fl.Bool("json", false, "print one JSON object per transcript instead of text")
 	run := fl.String("run", "", "run only transcripts whose file or title matches `regexp`")
 	maildir := fl.String("maildir", "", "with --target: before each transcript, write its world under `DIR` as Maildir++ (DIR/mail/USER) and a passwd-file (DIR/users) for a live server that serves them, such as Dovecot; transcripts then run one at a time")
+	peer := fl.String("peer", "", "the live server is `NAME` (e.g. dovecot): transcripts that record a deviation of that server from an RFC report it as an expected failure")
 	users, passes := mappings{}, mappings{}
 	fl.Var(users, "user", "map a transcript's user to a real account: `name=account` (repeatable)")
 	fl.Var(passes, "pass", "the real account's password for a transcript's user: `name=password` (repeatable)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: wirelab conformance [flags] [PATH...]\n\nReplays transcripts (default: the built-in corpus) and prints one line each.")
+		fmt.Fprintln(stderr, "usage: wirelab conformance [flags] [PATH...]\n\nReplays transcripts (.txtar) and testbound resolver scenarios (.rpl), by default the\nbuilt-in corpus, and prints one line each.")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -113,6 +115,9 @@ func conformanceCmd(args []string, stdout, stderr io.Writer) error {
 		workers = 1
 	}
 	results := runAll(selected, tgt, workers, stderr)
+	for i := range results {
+		results[i] = conformance.AsDeviation(results[i], selected[i], *peer)
+	}
 	var sum conformance.Summary
 	enc := json.NewEncoder(stdout)
 	for _, r := range results {
@@ -239,6 +244,10 @@ func loadTranscripts(paths []string) ([]*conformance.Transcript, error) {
 		}
 		t, err := conformance.Parse(p, data)
 		if err != nil {
+			return nil, err
+		}
+		// A scenario's expected failure is listed beside it.
+		if err := conformance.ApplyExpected(os.DirFS(filepath.Dir(p)), ".", t); err != nil {
 			return nil, err
 		}
 		out = append(out, t)

@@ -88,10 +88,7 @@ func (m *maildirWorlds) prepare(t *conformance.Transcript) error {
 }
 
 // writeUsers writes the world's users file as it is: its
-// "name:{SCHEME}secret" lines are Dovecot's passwd-file format. Each new
-// file's modification time is later than the last one's, so a server that
-// rereads the file when its mtime changes does so even when two transcripts
-// start within a second.
+// "name:{SCHEME}secret" lines are Dovecot's passwd-file format.
 func (m *maildirWorlds) writeUsers(w *world.World) error {
 	var b strings.Builder
 	for _, name := range w.Users.Names() {
@@ -99,13 +96,19 @@ func (m *maildirWorlds) writeUsers(w *world.World) error {
 		fmt.Fprintf(&b, "%s:%s\n", name, p.PasswdField())
 	}
 	path := filepath.Join(m.dir, "users")
+	if old, err := os.ReadFile(path); err == nil && string(old) == b.String() {
+		return nil
+	}
+	// Dovecot rereads a passwd-file at most once a second, when its mtime
+	// or size changed: the new file gets a later mtime, and the next login
+	// waits for the next second so that it does not meet the old users.
+	now := time.Now()
+	if info, err := os.Stat(path); err == nil && !now.After(info.ModTime().Add(time.Second)) {
+		now = info.ModTime().Add(time.Second)
+	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("--maildir: %w", err)
-	}
-	now := time.Now().Truncate(time.Second)
-	if info, err := os.Stat(path); err == nil && !now.After(info.ModTime()) {
-		now = info.ModTime().Truncate(time.Second).Add(time.Second)
 	}
 	if err := os.Chtimes(tmp, now, now); err != nil {
 		return fmt.Errorf("--maildir: %w", err)
@@ -113,6 +116,7 @@ func (m *maildirWorlds) writeUsers(w *world.World) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("--maildir: %w", err)
 	}
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
 	return nil
 }
 

@@ -17,6 +17,7 @@ Commands:
   serve     run the servers on loopback over a world's mail and DNS
   resolve   look a name up in the world's DNS, as dig would, with --trace
   conformance  replay RFC transcripts against the engine or a live server
+  replay    replay a captured session (pcap, C:/S: log, rawlog) and report divergences
   version   print the version
 
 Run "wirelab <command> -h" for a command's flags.
@@ -43,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = resolveCmd(args[1:], stdout, stderr)
 	case "conformance":
 		err = conformanceCmd(args[1:], stdout, stderr)
+	case "replay":
+		err = replayCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "wirelab", version)
 	case "-h", "-help", "--help", "help":

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/wirelab/wirelab/engine/imap/imapwire"
 	"github.com/wirelab/wirelab/engine/mailstore"
@@ -490,20 +491,20 @@ func (f *fetcher) message(i int) error {
 			e.Atom("MODSEQ").SP().BeginList().Number64(m.ModSeq).EndList()
 		case "ENVELOPE":
 			e.Atom("ENVELOPE").SP()
-			writeValue(e, p.Envelope().IMAP())
+			writeEnvelope(e, p.Envelope().IMAP())
 		case "BODYSTRUCTURE":
 			if bs == nil {
 				bs = p.BodyStructure()
 			}
 			e.Atom("BODYSTRUCTURE").SP()
-			writeValue(e, bs.IMAP(true))
+			writeBodyStructure(e, bs.IMAP(true))
 		case "BODY":
 			if it.Section == nil {
 				if bs == nil {
 					bs = p.BodyStructure()
 				}
 				e.Atom("BODY").SP()
-				writeValue(e, bs.IMAP(false))
+				writeBodyStructure(e, bs.IMAP(false))
 				break
 			}
 			// A section that names nothing is the empty string.
@@ -622,8 +623,76 @@ func bodyString(e *imapwire.Encoder, b []byte) {
 	e.StrBytes(b)
 }
 
-// writeValue writes a value of the message package: ENVELOPE, BODY,
-// BODYSTRUCTURE.
+// writeEnvelope writes an ENVELOPE (RFC 9051 §7.5.2). Its six address
+// fields are lists of addresses written one after another, with no space
+// between them (RFC 9051 §9: env-from = "(" 1*address ")").
+func writeEnvelope(e *imapwire.Encoder, v message.Value) {
+	env, ok := v.(message.List)
+	if !ok {
+		writeValue(e, v)
+		return
+	}
+	e.BeginList()
+	for i, x := range env {
+		if i > 0 {
+			e.SP()
+		}
+		if addrs, ok := x.(message.List); ok && i >= 2 && i <= 7 {
+			e.BeginList()
+			for _, a := range addrs {
+				writeValue(e, a)
+			}
+			e.EndList()
+			continue
+		}
+		writeValue(e, x)
+	}
+	e.EndList()
+}
+
+// writeBodyStructure writes a BODY or BODYSTRUCTURE (RFC 9051 §7.5.2).
+// The parts of a multipart body come one after another, with no space
+// between them (RFC 9051 §9: body-type-mpart = 1*body SP media-subtype),
+// and a message/rfc822 or message/global part carries an envelope and a
+// body of its own.
+func writeBodyStructure(e *imapwire.Encoder, v message.Value) {
+	body, ok := v.(message.List)
+	if !ok {
+		writeValue(e, v)
+		return
+	}
+	e.BeginList()
+	parts := 0
+	for ; parts < len(body); parts++ {
+		if _, ok := body[parts].(message.List); !ok {
+			break
+		}
+		writeBodyStructure(e, body[parts])
+	}
+	embedded := parts == 0 && len(body) > 8 && isString(body[0], "MESSAGE") && (isString(body[1], "RFC822") || isString(body[1], "GLOBAL"))
+	for i := parts; i < len(body); i++ {
+		if i > 0 {
+			e.SP()
+		}
+		switch {
+		case embedded && i == 7:
+			writeEnvelope(e, body[i])
+		case embedded && i == 8:
+			writeBodyStructure(e, body[i])
+		default:
+			writeValue(e, body[i])
+		}
+	}
+	e.EndList()
+}
+
+func isString(v message.Value, s string) bool {
+	str, ok := v.(message.String)
+	return ok && strings.EqualFold(string(str), s)
+}
+
+// writeValue writes a value of the message package: the fields of
+// ENVELOPE, BODY and BODYSTRUCTURE.
 func writeValue(e *imapwire.Encoder, v message.Value) {
 	switch v := v.(type) {
 	case nil:

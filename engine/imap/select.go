@@ -50,11 +50,13 @@ func (s *Session) selectCmd(c *cmd, readOnly bool) error {
 		return err
 	}
 	// Selecting another mailbox, even unsuccessfully, leaves the current
-	// one (RFC 9051 §6.3.2).
+	// one (RFC 9051 §6.3.2); IMAP4rev2 and QRESYNC clients are told where
+	// the old mailbox's responses end (RFC 9051 §6.3.2 MUST, RFC 7162
+	// §3.2.11).
 	if s.sel != nil {
 		s.closeSelection()
 		s.setState(Authenticated)
-		if s.qresync {
+		if s.qresync || s.rev2 {
 			c.out.Untagged().Atom("OK").SP().Code("CLOSED").CodeEnd().Text("Previous mailbox closed").CRLF()
 		}
 	}

@@ -251,16 +251,49 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 }
 
 // literalRequest decides on a synchronizing literal before the client sends
-// it: APPEND over the store's size limit is refused at once (RFC 7888 §4,
-// RFC 9051 §7.1 TOOBIG); everything else within the Reader's limits is
-// welcome.
+// it: a command the server cannot run (no tag, an unknown name, or a
+// command not valid in this state) is refused with BAD, so that the client
+// does not send the literal (RFC 9051 §7.5, RFC 3501 §7.5's BLURDYBLOOP
+// example); APPEND over the store's size limit is refused at once (RFC
+// 7888 §4, RFC 9051 §7.1 TOOBIG); everything else within the Reader's
+// limits is welcome.
 func (s *Session) literalRequest(lr imapwire.LiteralRequest) Reply {
+	if lr.Index == 1 {
+		if text := s.unrunnable(lr.Prefix); text != "" {
+			s.reader.Reject()
+			if lr.Tag == "" {
+				return Reply{Data: []byte("* BAD " + text + "\r\n")}
+			}
+			return Reply{Data: tagged(lr.Tag, "BAD", "", text)}
+		}
+	}
 	if lr.Size > mailstore.MaxMessageSize && isAppend(lr.Prefix) {
 		s.reader.Reject()
 		return Reply{Data: tagged(lr.Tag, "NO", "TOOBIG", fmt.Sprintf("Message of %d octets exceeds the limit of %d", lr.Size, mailstore.MaxMessageSize))}
 	}
 	s.reader.Accept()
 	return Reply{Data: []byte("+ Ready for literal data\r\n")}
+}
+
+// unrunnable says why the command that starts with prefix cannot run
+// whatever its literal holds, or "" if it may.
+func (s *Session) unrunnable(prefix []byte) string {
+	f := strings.Fields(string(prefix))
+	if len(f) < 2 || strings.HasPrefix(f[0], "{") {
+		return "Missing tag or command name"
+	}
+	name := strings.ToUpper(f[1])
+	if name == "UID" && len(f) >= 3 {
+		name += " " + strings.ToUpper(f[2])
+	}
+	entry, ok := commands[name]
+	switch {
+	case !ok:
+		return "Unknown command " + sanitize(name)
+	case entry.states&bit(s.state) == 0:
+		return fmt.Sprintf("%s is not valid in the %s state", name, s.state)
+	}
+	return ""
 }
 
 func isAppend(prefix []byte) bool {

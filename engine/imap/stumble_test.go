@@ -41,7 +41,7 @@ func TestStumbleGroupAddress(t *testing.T) {
 	s := e.login(t, "alice")
 	feed(s, "s SELECT INBOX")
 	out := feed(s, "f FETCH 1 ENVELOPE")
-	want := `"Welcome to CS 340 Networks Lab" (("Dana Kim" NIL "dana.kim" "example.org")) (("Dana Kim" NIL "dana.kim" "example.org")) (("Dana Kim" NIL "dana.kim" "example.org")) ((NIL NIL "undisclosed-recipients" NIL) (NIL NIL NIL NIL)) NIL NIL NIL`
+	want := `"Welcome to CS 340 Networks Lab" (("Dana Kim" NIL "dana.kim" "example.org")) (("Dana Kim" NIL "dana.kim" "example.org")) (("Dana Kim" NIL "dana.kim" "example.org")) ((NIL NIL "undisclosed-recipients" NIL)(NIL NIL NIL NIL)) NIL NIL NIL`
 	if !strings.Contains(out, want) || !strings.Contains(out, "f OK") {
 		t.Errorf("ENVELOPE of message 1:\n%s\nwant the To field as a group:\n%s", out, want)
 	}

@@ -632,6 +632,9 @@ func (l *lookup) handle(s server, name string, qtype uint16, minimised bool, res
 		return
 	}
 	sc := scrub(resp, l.zone, name, qtype)
+	if t.sw.ScrubPromiscuous {
+		sc.dropPromiscuous()
+	}
 	if t.tracing() {
 		for _, d := range sc.dropped {
 			t.note(qstring(name, qtype), "%s (from %s)", d, s.name)
@@ -794,13 +797,13 @@ func (l *lookup) storeNegative(kind negKind, name string, qtype uint16, soa *mdn
 }
 
 // negTTL is RFC 2308 §5's negative TTL: the smaller of the SOA's TTL and
-// its MINIMUM field, capped by MaxNegativeTTL.
+// its MINIMUM field, capped by MaxNegativeTTL and raised to MinNegativeTTL.
 func (l *lookup) negTTL(soa *mdns.SOA) uint32 {
 	if soa == nil {
 		return 0
 	}
-	ttl := min(soa.Hdr.Ttl, soa.Minttl)
-	return min(ttl, seconds(l.t.r.opts.MaxNegativeTTL))
+	ttl := min(soa.Hdr.Ttl, soa.Minttl, seconds(l.t.r.opts.MaxNegativeTTL))
+	return max(ttl, seconds(l.t.r.opts.MinNegativeTTL))
 }
 
 // ttl is the TTL the cache gives an RRset: the smallest of its records'

@@ -164,6 +164,13 @@ type Switches struct {
 	// EDNS adds an OPT record (RFC 6891) with DefaultUDPSize to upstream
 	// queries; without it messages follow RFC 1035's 512-octet UDP limit.
 	EDNS bool
+	// ScrubPromiscuous drops, from responses that carry the answer (or
+	// a CNAME chain towards it), the NS RRset of the authority section and
+	// the addresses of those name servers, instead of caching them
+	// (Unbound's iter-scrub-promiscuous). A server answering for a name
+	// then cannot replace the delegation of its zone, even within its
+	// bailiwick; only a referral changes it.
+	ScrubPromiscuous bool
 }
 
 // Options configures a Resolver. Zero numbers mean the defaults above.
@@ -199,6 +206,10 @@ type Options struct {
 	// MinTTL raises shorter TTLs of positive data (Unbound's
 	// cache-min-ttl). Zero leaves them as they are.
 	MinTTL time.Duration
+	// MinNegativeTTL raises shorter TTLs of negative answers (Unbound's
+	// cache-min-negative-ttl), after MaxNegativeTTL has capped them. Zero
+	// leaves them as RFC 2308 §5 computes them.
+	MinNegativeTTL time.Duration
 
 	// OnEvent, if non-nil, sees every trace event as it happens, including
 	// cache expiries noticed outside lookups. It runs on the goroutine that

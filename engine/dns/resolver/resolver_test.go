@@ -894,6 +894,14 @@ func TestTTLBounds(t *testing.T) {
 			name: "MaxNegativeTTL caps the SOA's", opts: resolver.Options{MaxNegativeTTL: 100 * time.Second}, lookup: "nx.example.com",
 			want: []string{"example.com. 100 IN SOA ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300"},
 		},
+		{
+			name: "MinNegativeTTL raises the SOA's", opts: resolver.Options{MinNegativeTTL: time.Hour}, lookup: "nx.example.com",
+			want: []string{"example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300"},
+		},
+		{
+			name: "MinNegativeTTL leaves positive data alone", opts: resolver.Options{MinNegativeTTL: time.Hour}, lookup: "www.example.com",
+			want: []string{"www.example.com. 300 IN A 192.0.2.80"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1046,5 +1054,58 @@ func TestRealClockGoroutines(t *testing.T) {
 		if e := <-errs; e != "" {
 			t.Error(e)
 		}
+	}
+}
+
+// TestScrubPromiscuous: an answer from example.com's servers that also
+// names another NS set for example.com replaces the delegation unless
+// ScrubPromiscuous drops it; a referral still sets the delegation.
+func TestScrubPromiscuous(t *testing.T) {
+	tests := []struct {
+		name      string
+		sw        resolver.Switches
+		wantNS    []string
+		wantEvilA bool
+	}{
+		{"off: the answer's NS set is cached", resolver.Switches{}, []string{"example.com. NS ns.attacker.example.com."}, true},
+		{"on: the referral's NS set stays", resolver.Switches{ScrubPromiscuous: true}, []string{"example.com. NS ns1.example.com.", "example.com. NS ns2.example.com."}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			for _, name := range []string{"ns1.example.com.", "ns2.example.com."} {
+				w.host(name).mangle = func(q, m *mdns.Msg) {
+					if len(m.Answer) == 0 {
+						return
+					}
+					m.Ns = []mdns.RR{mustRR(t, "example.com. 3600 IN NS ns.attacker.example.com.")}
+					m.Extra = []mdns.RR{mustRR(t, "ns.attacker.example.com. 3600 IN A 192.0.2.66")}
+				}
+			}
+			r := w.resolver(resolver.Options{Switches: tc.sw})
+			res := resolve(t, r, "www.example.com", mdns.TypeA, resolver.Iterated)
+			if diff := cmp.Diff([]string{"www.example.com. 300 IN A 192.0.2.80"}, rrStrings(res.Answer)); diff != "" {
+				t.Errorf("answer (-want +got):\n%s", diff)
+			}
+			var gotNS []string
+			evilA := false
+			for _, e := range r.Cache() {
+				if e.Name == "example.com." && e.Type == "NS" {
+					for _, rec := range e.Records {
+						f := strings.Fields(rec)
+						gotNS = append(gotNS, f[0]+" NS "+f[len(f)-1])
+					}
+				}
+				if e.Name == "ns.attacker.example.com." {
+					evilA = true
+				}
+			}
+			if diff := cmp.Diff(tc.wantNS, gotNS); diff != "" {
+				t.Errorf("cached example.com NS (-want +got):\n%s", diff)
+			}
+			if evilA != tc.wantEvilA {
+				t.Errorf("ns.attacker.example.com cached = %v, want %v", evilA, tc.wantEvilA)
+			}
+		})
 	}
 }

@@ -137,6 +137,36 @@ func scrub(m *mdns.Msg, zone, name string, qtype uint16) scrubbed {
 	return sc
 }
 
+// dropPromiscuous leaves out of an answer (a response with records of the
+// asked type or a CNAME chain) the NS RRset of its authority section and
+// the addresses only those name servers wanted: see
+// Switches.ScrubPromiscuous. Referrals and negative answers keep theirs.
+func (sc *scrubbed) dropPromiscuous() {
+	if len(sc.final) == 0 && len(sc.cnames) == 0 {
+		return
+	}
+	const why = "NS RRset or name server address in an answer, not a referral (ScrubPromiscuous)"
+	for _, rr := range sc.ns {
+		sc.dropped = append(sc.dropped, fmt.Sprintf("dropped %s %s: %s", rr.Header().Name, typeString(rr.Header().Rrtype), why))
+	}
+	sc.ns, sc.nsOwner = nil, ""
+	wanted := map[string]bool{}
+	for _, rr := range sc.final {
+		if t := target(rr); t != "" {
+			wanted[lower(t)] = true
+		}
+	}
+	kept := sc.addrs[:0:0]
+	for _, rr := range sc.addrs {
+		if wanted[lower(rr.Header().Name)] {
+			kept = append(kept, rr)
+			continue
+		}
+		sc.dropped = append(sc.dropped, fmt.Sprintf("dropped %s %s: %s", rr.Header().Name, typeString(rr.Header().Rrtype), why))
+	}
+	sc.addrs = kept
+}
+
 // target returns the host name an RR points to, for additional-section
 // processing (RFC 1035 §3.3: NS, MX; RFC 2782: SRV).
 func target(rr mdns.RR) string {

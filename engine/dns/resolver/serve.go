@@ -182,8 +182,14 @@ func (r *Resolver) fromCacheOnly(q Question, reply *mdns.Msg, rec *recording) (r
 	if found {
 		return res, false
 	}
+	// One NS record per root server, however many addresses it has: an
+	// RRset holds no duplicate records (RFC 2181 §5).
+	named := map[string]bool{}
 	for _, h := range r.hints {
-		reply.Ns = append(reply.Ns, &mdns.NS{Hdr: mdns.RR_Header{Name: ".", Rrtype: mdns.TypeNS, Class: mdns.ClassINET, Ttl: hintTTL}, Ns: h.name})
+		if !named[lower(h.name)] {
+			named[lower(h.name)] = true
+			reply.Ns = append(reply.Ns, &mdns.NS{Hdr: mdns.RR_Header{Name: ".", Rrtype: mdns.TypeNS, Class: mdns.ClassINET, Ttl: hintTTL}, Ns: h.name})
+		}
 		hdr := mdns.RR_Header{Name: h.name, Class: mdns.ClassINET, Ttl: hintTTL}
 		if a := h.addr.Addr(); a.Is4() {
 			hdr.Rrtype = mdns.TypeA

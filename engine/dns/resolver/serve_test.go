@@ -124,6 +124,19 @@ func TestServeDNS(t *testing.T) {
 				Addition:  []string{"a.root-servers.net. 3600000 IN A 198.41.0.4", "b.root-servers.net. 3600000 IN A 199.9.14.201"}},
 		},
 		{
+			name: "RD=0 on a cold cache: one NS record for a root server with two addresses",
+			opts: resolver.Options{RootHints: []resolver.Hint{
+				{Name: "a.root-servers.net.", Addr: netip.MustParseAddr("198.41.0.4")},
+				{Name: "a.root-servers.net.", Addr: netip.MustParseAddr("2001:503:ba3e::2:30")},
+				{Name: "b.root-servers.net.", Addr: netip.MustParseAddr("199.9.14.201")},
+			}},
+			req: stubQuery("www.example.com", mdns.TypeA, false),
+			want: &reply{Rcode: "NOERROR", QR: true, RA: true, ID: 4242, Question: "www.example.com. A",
+				Authority: []string{". 3600000 IN NS a.root-servers.net.", ". 3600000 IN NS b.root-servers.net."},
+				Addition: []string{"a.root-servers.net. 3600000 IN A 198.41.0.4", "a.root-servers.net. 3600000 IN AAAA 2001:503:ba3e::2:30",
+					"b.root-servers.net. 3600000 IN A 199.9.14.201"}},
+		},
+		{
 			name: "RD=0 on a warm cache: the cached answer",
 			warm: true,
 			req:  stubQuery("www.example.com", mdns.TypeA, false),
