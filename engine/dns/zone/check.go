@@ -24,9 +24,8 @@ func build(origin, file string, rrs []dns.RR, lines map[dns.RR]int) (*Zone, erro
 		}
 		h := rr.Header()
 		name := canon(h.Name)
-		_, bare := rr.(*dns.RR_Header)
 		switch {
-		case bare:
+		case !hasRDATA(rr):
 			fail(rr, "%s has no RDATA", h.Name)
 		case h.Class != dns.ClassINET:
 			fail(rr, "%s has class %s; wirelab zones are class IN", h.Name, dns.ClassToString[h.Class])
@@ -49,6 +48,27 @@ func build(origin, file string, rrs []dns.RR, lines map[dns.RR]int) (*Zone, erro
 		return nil, join(errs)
 	}
 	return z, nil
+}
+
+// hasRDATA reports whether rr carries RDATA. A master-file record whose
+// RDATA is missing ("www IN A", the form RFC 2136 §2.5 uses to delete)
+// comes out of miekg's parser as its type's zero value, as it does off the
+// wire: a record no server can answer with and String cannot print back.
+func hasRDATA(rr dns.RR) bool {
+	switch rr := rr.(type) {
+	case *dns.RR_Header, *dns.ANY:
+		return false
+	case *dns.RFC3597:
+		return rr.Rdata != ""
+	}
+	h := rr.Header()
+	newRR, ok := dns.TypeToRR[h.Rrtype]
+	if !ok {
+		return true
+	}
+	empty := newRR()
+	*empty.Header() = *h
+	return empty.String() != rr.String()
 }
 
 // Check runs the checks that need the whole zone: one SOA and NS records at

@@ -34,7 +34,7 @@ func (z *Zone) Add(rr dns.RR) (changed bool, err error) {
 	if !dns.IsSubDomain(z.origin, name) {
 		return false, fmt.Errorf("zone: add %s: outside the zone %s", h.Name, z.origin)
 	}
-	if _, bare := rr.(*dns.RR_Header); bare {
+	if !hasRDATA(rr) {
 		return false, fmt.Errorf("zone: add %s: no RDATA", h.Name)
 	}
 	if z.clashesWithCNAME(rr) {
