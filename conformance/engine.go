@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,8 +16,10 @@ import (
 	"github.com/wirelab/wirelab/engine/dns/lab"
 	"github.com/wirelab/wirelab/engine/dns/resolver"
 	"github.com/wirelab/wirelab/engine/imap"
+	"github.com/wirelab/wirelab/engine/mailnet"
 	"github.com/wirelab/wirelab/engine/mailstore"
 	"github.com/wirelab/wirelab/engine/pop3"
+	"github.com/wirelab/wirelab/engine/smtp"
 	"github.com/wirelab/wirelab/engine/world"
 )
 
@@ -89,12 +92,114 @@ func (Engine) Dial(t *Transcript) (Conn, error) {
 			c.close = s.Abort
 			return c
 		}
+	case SMTP:
+		cfg, err := smtpConfig(t)
+		if err != nil {
+			return nil, err
+		}
+		id := uint64(0)
+		open = func() *sessionConn {
+			id++
+			// A documentation address (RFC 5737) stands for the client in
+			// Received: headers.
+			s := smtp.NewSession(cfg, id, "192.0.2.1")
+			c := &sessionConn{now: clock.Epoch}
+			c.out.Write(s.Greeting())
+			c.feed = func(p []byte) []byte {
+				var out []byte
+				for _, r := range s.Feed(p, c.now) {
+					c.now = c.now.Add(r.Delay)
+					out = append(out, r.Data...)
+				}
+				return out
+			}
+			c.close = s.Abort
+			return c
+		}
 	default:
 		return nil, fmt.Errorf("conformance: the engine target has no %s sessions", t.Protocol)
 	}
 	c := open()
 	c.open = open
 	return c, nil
+}
+
+// smtpHostname is the engine's SMTP server name when a case names none,
+// the same as its POP3 and IMAP servers'.
+const smtpHostname = "wirelab.example"
+
+// smtpConfig builds the SMTP server a case asks for over a fresh store of
+// its world. Mail the server relays (smtp-relay) is taken and dropped: the
+// engine target is one server, with no other to hand it to, and what a
+// transcript shows is the relay host's side (RFC 5321 Appendix D.3).
+func smtpConfig(t *Transcript) (*smtp.Config, error) {
+	st, w, err := storeOf(t)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &smtp.Config{Store: st, Users: w.Users, Hostname: smtpHostname}
+	srv := t.SMTPServer
+	if srv == nil {
+		srv = &SMTPServer{}
+	}
+	if srv.Hostname != "" {
+		cfg.Hostname = srv.Hostname
+	}
+	cfg.Domains = srv.Domains
+	if cfg.Domains == nil {
+		if cfg.Domains, err = worldDomains(w); err != nil {
+			return nil, fmt.Errorf("conformance: %s: %w", t.File, err)
+		}
+	}
+	cfg.MaxMessageSize = srv.MaxMessageSize
+	if len(srv.RelayDomains) > 0 {
+		cfg.RelayDomains = srv.RelayDomains
+		cfg.Relay = func(string, []string, []byte) error { return nil }
+	}
+	if len(srv.Verify) > 0 {
+		cfg.Verify = func(arg string) (int, string, string) {
+			answer, ok := srv.Verify[arg]
+			if !ok {
+				return 0, "", "" // the server's default answer
+			}
+			code, text, _ := strings.Cut(answer, " ")
+			n, _ := strconv.Atoi(code) // checked by Parse
+			return n, vrfyEnhanced(n), text
+		}
+	}
+	return cfg, nil
+}
+
+// vrfyEnhanced is the enhanced status code (RFC 3463) of a VRFY reply a
+// case gives by its basic code alone: X.1.5 "destination address valid"
+// for success, X.1.1 "bad destination mailbox address" for failure.
+func vrfyEnhanced(code int) string {
+	class := code / 100
+	if class == 2 {
+		return "2.1.5"
+	}
+	return strconv.Itoa(class) + ".1.1"
+}
+
+// worldDomains are the mail domains a world's dns/mailservers gives its
+// servers, or none when it has no such file.
+func worldDomains(w *world.World) ([]string, error) {
+	if _, ok := w.DNSFiles[mailnet.SpecFile]; !ok {
+		return nil, nil
+	}
+	spec, err := lab.ParseSpec(w)
+	if err != nil {
+		return nil, err
+	}
+	servers, err := mailnet.ParseSpec(w, spec)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range servers {
+		out = append(out, s.Domains...)
+	}
+	return out, nil
 }
 
 // storeOf fills a fresh in-memory store with the transcript's world.

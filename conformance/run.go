@@ -75,7 +75,7 @@ func Run(t *Transcript, target Target, now func() time.Time) Result {
 	start := now()
 	var r Result
 	switch t.Protocol {
-	case POP3, IMAP:
+	case POP3, IMAP, SMTP:
 		if missing := missingCapabilities(t, target); missing != "" {
 			r = Result{Status: Skip, Message: missing}
 			break
@@ -137,6 +137,11 @@ type lineConn struct {
 	conn        Conn
 	pending     string
 	havePending bool
+	// sent and verb say whether a line was sent yet and the first word
+	// of the last, for SMTP: the greeting and the reply to EHLO or HELO
+	// name the server's domain.
+	sent bool
+	verb string
 }
 
 func runLines(t *Transcript, target Target) Result {
@@ -213,6 +218,8 @@ func runLines(t *Transcript, target Target) Result {
 				return r
 			}
 			r.Lines = append(r.Lines, prefix('C', step.Conn)+line)
+			lc.sent = true
+			lc.verb, _, _ = strings.Cut(line, " ")
 			if err := lc.conn.Send(line); err != nil {
 				r.Status, r.Line, r.Message = Fail, step.Line, "sending: "+err.Error()
 				return r
@@ -242,6 +249,32 @@ func runLines(t *Transcript, target Target) Result {
 					break
 				}
 			}
+		case t.Protocol == SMTP && step.Dir == 'S':
+			// One reply, perhaps of several lines (RFC 5321 §4.2.1).
+			end, line, err := replyEnd(t.Steps, i)
+			if err != nil {
+				r.Status, r.Line, r.Message = Fail, line, err.Error()
+				return r
+			}
+			got, err := readReply(read)
+			if err != nil {
+				failAt(&r, step, step.Text, strings.Join(got, "\n"), err.Error())
+				return r
+			}
+			var want []string
+			for _, s := range t.Steps[i:end] {
+				want = append(want, s.Text)
+			}
+			ok, perr := smtpReplyMatch(want, got, !lc.sent || smtpNamesDomain(lc.verb), vars)
+			if perr != nil {
+				r.Status, r.Line, r.Message = Fail, step.Line, perr.Error()
+				return r
+			}
+			if !ok {
+				failAt(&r, step, strings.Join(want, "\n"), strings.Join(got, "\n"), "the server's reply differs")
+				return r
+			}
+			i = end - 1
 		case t.Protocol == IMAP && isUntagged(step.Text):
 			// A run of untagged lines, matched in any order.
 			j := i
@@ -329,6 +362,9 @@ func matchLine(protocol, want, got string, vars map[string]string) (bool, error)
 	}
 	if p.literal && protocol == POP3 && (strings.HasPrefix(want, "+OK") || strings.HasPrefix(want, "-ERR")) {
 		return pop3StatusMatch(want, got), nil
+	}
+	if protocol == SMTP {
+		return smtpLineMatch(want, got, vars)
 	}
 	if protocol == POP3 && (got == "+OK" || got == "-ERR") {
 		// The text after the status indicator is optional (RFC 1939 §3):

@@ -6,7 +6,7 @@
 //
 //	RFC 1939 §10: the example POP3 session      <- first line: the title
 //	rfc: RFC 1939 §10                           <- header fields
-//	protocol: pop3                              <- pop3, imap or dns
+//	protocol: pop3                              <- pop3, imap, smtp or dns
 //	world: inline                               <- demo (default) or inline
 //	xfail: why the case is expected to fail     <- optional
 //	requires: IMAP4rev2                         <- optional: IMAP capabilities
@@ -61,6 +61,39 @@
 // line names them; FETCH and STATUS items may come in any order, and FETCH
 // items the line does not name are ignored (see imapCanon, canonFetch).
 //
+// For SMTP a reply is the unit, not a line (RFC 5321 §4.2): the S: lines
+// up to one whose code is followed by a space ("250-" ... "250 ") are one
+// multiline reply, and the server's reply is read up to its last line too.
+// The text of a reply is the implementation's (RFC 5321 §4.2), so a reply
+// written without placeholders is compared by its code alone, except that
+// the domain that opens the greeting (RFC 5321 §4.3.1, "220 foo.com ...")
+// and the reply to EHLO or HELO (§4.1.1.1, "250-foo.com greets bar.com")
+// must be the server's. The further lines of a multiline reply, such as the
+// EHLO keywords, are the server's own (§4.1.1.1): one written without
+// placeholders is not compared, and one with placeholders ("250-SIZE
+// {size}") must match one of the server's lines, without the "-" or " "
+// after the code. The first line of a reply written with placeholders is
+// matched as a pattern, with the same freedom of separator. Message text
+// after DATA is written as C: lines, sent as written (dot-stuffing is the
+// transcript's).
+//
+// An SMTP case may name the server it runs against, in header fields that
+// the engine target applies and a live server cannot (such cases are
+// skipped against a live server, as are inline worlds):
+//
+//	hostname: foo.com                 the server's host name, in its greeting
+//	                                  and EHLO reply (default wirelab.example)
+//	smtp-domains: foo.com bar.com     the local mail domains; the world's users
+//	                                  are their mailboxes (default: the domains
+//	                                  of the world's dns/mailservers)
+//	smtp-relay: xyz.com               domains accepted from anyone and handed
+//	                                  on (Config.RelayDomains, RFC 5321 §5.1);
+//	                                  the engine records what it relays
+//	smtp-size: 1000                   the SIZE limit in octets (RFC 1870)
+//	smtp-vrfy: Crispin 250 Mark Crispin <Admin.MRC@foo.com>
+//	                                  what VRFY Crispin answers (repeatable);
+//	                                  other arguments get the server's default
+//
 // DNS transcripts state queries, updates and expected answers; see dns.go.
 // A DNS case with world: inline brings its own DNS hierarchy as world/dns/
 // files, laid out as a world's dns/ part (engine/dns/lab): world/dns/servers,
@@ -89,6 +122,7 @@ const maxConns = 9
 const (
 	POP3 = "pop3"
 	IMAP = "imap"
+	SMTP = "smtp"
 	DNS  = "dns"
 )
 
@@ -112,9 +146,27 @@ type Transcript struct {
 	Deviations map[string]string
 	// World is the transcript's inline world, or nil for the demo world.
 	World *world.World
-	Steps []Step
+	// SMTPServer is an SMTP case's server, as its header fields name it;
+	// nil keeps the target's own.
+	SMTPServer *SMTPServer
+	Steps      []Step
 	// Scenario is the parsed scenario of an .rpl file (Protocol RPL).
 	Scenario *rpl.Scenario
+}
+
+// SMTPServer is the SMTP server a case asks for (see the package doc).
+type SMTPServer struct {
+	// Hostname names the server in its greeting and EHLO reply; "" keeps
+	// the default.
+	Hostname string
+	// Domains are the local mail domains; nil takes the world's.
+	Domains []string
+	// RelayDomains are accepted from anyone and relayed (RFC 5321 §5.1).
+	RelayDomains []string
+	// MaxMessageSize is the SIZE limit; zero keeps the default.
+	MaxMessageSize int64
+	// Verify maps a VRFY argument to the server's reply, "CODE text".
+	Verify map[string]string
 }
 
 // Step is one line of the exchange.
@@ -157,6 +209,14 @@ func Parse(file string, data []byte) (*Transcript, error) {
 	sc := bufio.NewScanner(bytes.NewReader(ar.Comment))
 	line := 0
 	worldKind := "demo"
+	var smtpLine int // the first SMTP server field, for its error
+	smtpServer := func() *SMTPServer {
+		if t.SMTPServer == nil {
+			t.SMTPServer = &SMTPServer{}
+			smtpLine = line
+		}
+		return t.SMTPServer
+	}
 	for sc.Scan() {
 		line++
 		text := strings.TrimSpace(sc.Text())
@@ -195,19 +255,48 @@ func Parse(file string, data []byte) (*Transcript, error) {
 				t.Deviations = map[string]string{}
 			}
 			t.Deviations[peer] = why
+		case "hostname":
+			if strings.ContainsAny(value, " \t") || value == "" {
+				return nil, bad(line, "hostname %q is not one domain", value)
+			}
+			smtpServer().Hostname = value
+		case "smtp-domains":
+			smtpServer().Domains = append(smtpServer().Domains, strings.Fields(value)...)
+		case "smtp-relay":
+			smtpServer().RelayDomains = append(smtpServer().RelayDomains, strings.Fields(value)...)
+		case "smtp-size":
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || n <= 0 {
+				return nil, bad(line, "smtp-size %q is not a positive number of octets", value)
+			}
+			smtpServer().MaxMessageSize = n
+		case "smtp-vrfy":
+			arg, answer, _ := strings.Cut(value, " ")
+			code, _, _ := strings.Cut(answer, " ")
+			if n, err := strconv.Atoi(code); err != nil || n < 200 || n > 599 {
+				return nil, bad(line, "smtp-vrfy %q is not \"ARGUMENT CODE text\"", value)
+			}
+			s := smtpServer()
+			if s.Verify == nil {
+				s.Verify = map[string]string{}
+			}
+			s.Verify[arg] = answer
 		default:
-			return nil, bad(line, "unknown header field %q (want rfc, protocol, world, xfail, requires or deviation)", key)
+			return nil, bad(line, "unknown header field %q (want rfc, protocol, world, xfail, requires, deviation, or for smtp hostname, smtp-domains, smtp-relay, smtp-size, smtp-vrfy)", key)
 		}
 	}
 	if t.Title == "" {
 		return nil, bad(1, "no title: the first line names the case")
 	}
 	switch t.Protocol {
-	case POP3, IMAP, DNS:
+	case POP3, IMAP, SMTP, DNS:
 	case "":
 		return nil, bad(0, "no protocol: header field")
 	default:
-		return nil, bad(0, "unknown protocol %q (want pop3, imap or dns)", t.Protocol)
+		return nil, bad(0, "unknown protocol %q (want pop3, imap, smtp or dns)", t.Protocol)
+	}
+	if t.SMTPServer != nil && t.Protocol != SMTP {
+		return nil, bad(smtpLine, "hostname and smtp-* fields are for protocol: smtp")
 	}
 
 	// Member header lines, to number the transcript's lines.

@@ -47,7 +47,7 @@ func (m mappings) Set(s string) error {
 func conformanceCmd(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("conformance", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	target := fl.String("target", "", "run against a live server: pop3://host:port, imap://host:port or dns://host:port (default: the engine)")
+	target := fl.String("target", "", "run against a live server: pop3://host:port, imap://host:port, smtp://host:port or dns://host:port (default: the engine)")
 	junit := fl.String("junit", "", "also write a JUnit XML report to `file`")
 	asJSON := fl.Bool("json", false, "print one JSON object per transcript instead of text")
 	run := fl.String("run", "", "run only transcripts whose file or title matches `regexp`")
@@ -298,17 +298,19 @@ type liveTarget struct {
 func newLiveTarget(raw string) (*liveTarget, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("conformance: --target wants pop3://, imap:// or dns://host:port, not %q", raw)
+		return nil, fmt.Errorf("conformance: --target wants pop3://, imap://, smtp:// or dns://host:port, not %q", raw)
 	}
 	switch u.Scheme {
-	case conformance.POP3, conformance.IMAP, conformance.DNS:
+	case conformance.POP3, conformance.IMAP, conformance.SMTP, conformance.DNS:
 	default:
-		return nil, fmt.Errorf("conformance: --target scheme %q is not pop3, imap or dns", u.Scheme)
+		return nil, fmt.Errorf("conformance: --target scheme %q is not pop3, imap, smtp or dns", u.Scheme)
 	}
 	return &liveTarget{scheme: u.Scheme, addr: u.Host}, nil
 }
 
 var errInlineWorld = fmt.Errorf("%w: this transcript brings its own world, which a live server does not have", conformance.ErrUnsupported)
+
+var errSMTPServer = fmt.Errorf("%w: this transcript names its SMTP server (hostname, smtp-*), which a live server is not", conformance.ErrUnsupported)
 
 func (l *liveTarget) Dial(t *conformance.Transcript) (conformance.Conn, error) {
 	if t.Protocol != l.scheme {
@@ -321,6 +323,9 @@ func (l *liveTarget) Dial(t *conformance.Transcript) (conformance.Conn, error) {
 		}
 	case t.World != nil:
 		return nil, errInlineWorld
+	}
+	if t.SMTPServer != nil {
+		return nil, errSMTPServer
 	}
 	c, err := net.DialTimeout("tcp", l.addr, liveReadTimeout)
 	if err != nil {
