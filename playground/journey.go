@@ -17,6 +17,7 @@ import (
 
 	"github.com/wirelab/wirelab/engine/dns/lab"
 	"github.com/wirelab/wirelab/engine/mailnet"
+	"github.com/wirelab/wirelab/engine/mailstore"
 )
 
 // The journey lab: the world's mail servers (dns/mailservers) running on
@@ -75,6 +76,14 @@ func (e *env) journey() (*journey, error) {
 		return nil, ErrNoMailServers
 	}
 	j.net = n
+	// A message that lands in a mailbox of the journey's servers lands in
+	// the mail lab's store too, whose one server stands for every mail
+	// server of the world: the learner fetches it there over POP3 or IMAP,
+	// the last leg of the journey.
+	for _, srv := range n.Servers() {
+		from := srv.Store
+		from.WatchAll(func(c mailstore.Change) { e.mirrorDelivery(from, c) })
+	}
 	journeys.Lock()
 	journeys.m[key] = j
 	journeys.Unlock()
@@ -84,6 +93,25 @@ func (e *env) journey() (*journey, error) {
 		journeys.Unlock()
 	}, key)
 	return j, nil
+}
+
+// mirrorDelivery copies the messages a journey server's change reports
+// as delivered into a user's INBOX to the same user's INBOX in the mail
+// lab's store. It runs inside the journey call that delivered them, so
+// the mail lab's sessions (an IMAP IDLE, say) hear of it in that call.
+func (e *env) mirrorDelivery(from *mailstore.Store, c mailstore.Change) {
+	if c.Kind != mailstore.Appended || !strings.EqualFold(c.Mailbox, mailstore.Inbox) || !e.store.HasUser(c.User) {
+		return
+	}
+	for _, uid := range c.UIDs {
+		raw, err := from.Read(c.User, c.Mailbox, uid)
+		if err != nil {
+			continue // expunged meanwhile: nothing to copy
+		}
+		if _, err := e.store.Deliver(c.User, mailstore.Inbox, raw, nil, e.clk.Now()); err != nil {
+			e.events = append(e.events, Event{Source: "journey", Kind: "error", User: c.User, Detail: fmt.Sprintf("journey: copying a delivery for %s into the mail lab: %v", c.User, err)})
+		}
+	}
 }
 
 // JourneyEvent is one step of a message's journey (see mailnet.Event).

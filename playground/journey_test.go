@@ -2,6 +2,8 @@ package playground
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -9,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// call runs an API method and decodes its result into out, failing the
-// test on an error result.
+// journeyCall runs an API method and decodes its result into out, failing
+// the test on an error result.
 func journeyCall(t *testing.T, l *Lab, method, params string, out any) {
 	t.Helper()
 	res, _ := l.Call(method, []byte(params))
@@ -90,6 +92,15 @@ func TestJourneyDelivered(t *testing.T) {
 	if len(bob) != len(bobBefore)+1 || last(bob) != "Lab 3" {
 		t.Errorf("bob's INBOX on mail.example.org: %q, want the old %d and Lab 3", bob, len(bobBefore))
 	}
+	// The last leg: bob fetches it in the mail lab over POP3.
+	var open OpenResult
+	journeyCall(t, l, "openSession", `{"proto": "pop3", "device": "laptop"}`, &open)
+	var fed FeedResult
+	journeyCall(t, l, "feed", fmt.Sprintf(`{"session": %d, "data": "USER bob\r\nPASS builder\r\nTOP %d 0\r\n"}`, open.Session, len(bobBefore)+1), &fed)
+	if !strings.Contains(fed.Output.Data, "Subject: Lab 3\r\n") {
+		t.Errorf("the journey's message is not in the mail lab's store for bob; POP3 said:\n%s", fed.Output.Data)
+	}
+
 	// The MX lookup walks the hierarchy: the mail server's local DNS
 	// server asks a root server.
 	var mx bool
@@ -181,11 +192,13 @@ func TestJourneyErrors(t *testing.T) {
 		{"journeyEvents", `{"since": 1}`, "unknown field"},
 	}
 	for _, tt := range tests {
-		res, _ := l.Call(tt.method, []byte(tt.params))
-		var e errorResult
-		if err := json.Unmarshal(res, &e); err != nil || !strings.Contains(e.Error, tt.want) {
-			t.Errorf("%s(%s) = %s, want an error with %q", tt.method, tt.params, res, tt.want)
-		}
+		t.Run(tt.method+tt.params, func(t *testing.T) {
+			res, _ := l.Call(tt.method, []byte(tt.params))
+			var e errorResult
+			if err := json.Unmarshal(res, &e); err != nil || !strings.Contains(e.Error, tt.want) {
+				t.Errorf("%s(%s) = %s, want an error with %q", tt.method, tt.params, res, tt.want)
+			}
+		})
 	}
 
 	// A world without mail servers has no journey lab.
@@ -198,7 +211,7 @@ func TestJourneyErrors(t *testing.T) {
 	if _, err := l.Load(LoadRequest{World: src[:i] + src[i+1+j+1:]}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.MailServers(); err != ErrNoMailServers {
+	if _, err := l.MailServers(); !errors.Is(err, ErrNoMailServers) {
 		t.Errorf("MailServers without dns/mailservers: %v, want ErrNoMailServers", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 
 	"github.com/wirelab/wirelab/engine/dns"
 	"github.com/wirelab/wirelab/engine/dns/authority"
@@ -150,6 +152,8 @@ type dnsFrontend struct {
 	server *lab.ServerNode
 	log    *slog.Logger
 	offset time.Duration // wall time minus virtual time at start
+	zones  []string      // the world's zones: other names are REFUSED
+	limit  *dnsLimiter   // UDP queries per source
 	mu     sync.Mutex
 }
 
@@ -158,7 +162,8 @@ func newDNSFrontend(l *lab.Lab, serverName string, log *slog.Logger) (*dnsFronte
 	if s == nil || s.Resolver == nil {
 		return nil, fmt.Errorf("dns: %q is not a local DNS server of the world", serverName)
 	}
-	return &dnsFrontend{lab: l, server: s, log: log, offset: time.Since(l.Clock.Now())}, nil
+	return &dnsFrontend{lab: l, server: s, log: log, offset: time.Since(l.Clock.Now()),
+		zones: worldZones(l), limit: newDNSLimiter(time.Now, isLoopback)}, nil
 }
 
 // firstResolver names the world's first local DNS server.
@@ -230,6 +235,9 @@ func (f *dnsFrontend) cached(dst, wire []byte, tcp bool) ([]byte, bool) {
 // answer resolves one query and returns the reply's wire bytes; nil for a
 // message that gets no answer (a response, say).
 func (f *dnsFrontend) answer(req *dns.Request) []byte {
+	if !req.Msg.Response && len(req.Msg.Question) == 1 && !inWorld(f.zones, req.Msg.Question[0].Name) {
+		return refused(req.Msg)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.syncClock()
@@ -259,34 +267,77 @@ func request(wire []byte, from, to netip.AddrPort, tcp bool) (*dns.Request, []by
 	return &dns.Request{Msg: m, Wire: wire, From: from, To: to, TCP: tcp}, nil
 }
 
-func (f *dnsFrontend) serveUDP(ctx context.Context, pc net.PacketConn) {
-	buf := make([]byte, dnsMaxUDP)
-	out := make([]byte, 0, resolver.DefaultUDPSize)
+// dnsBatch is how many datagrams one system call reads or writes at most
+// (recvmmsg and sendmmsg on Linux).
+const dnsBatch = 32
+
+// batchConn reads and writes several datagrams per system call.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// serveUDP answers queries on one UDP socket. Under load the system calls
+// cost more than the answers (a cache hit is copied from packed wire bytes),
+// so it reads up to dnsBatch queries at once and sends the cache hits'
+// replies together; queries that need resolving are answered one by one.
+func (f *dnsFrontend) serveUDP(ctx context.Context, pc *net.UDPConn) {
 	local := addrPort(pc.LocalAddr())
+	var bc batchConn = ipv4.NewPacketConn(pc)
+	if local.Addr().Is6() && !local.Addr().Is4In6() {
+		bc = ipv6.NewPacketConn(pc)
+	}
+	in := make([]ipv4.Message, dnsBatch)
+	out := make([]ipv4.Message, dnsBatch)
+	replies := make([][]byte, dnsBatch)
+	for i := range in {
+		in[i].Buffers = [][]byte{make([]byte, dnsMaxUDP)}
+		out[i].Buffers = make([][]byte, 1)
+		replies[i] = make([]byte, 0, resolver.DefaultUDPSize)
+	}
 	for {
-		n, addr, err := pc.ReadFrom(buf)
+		n, err := bc.ReadBatch(in, 0)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 				f.log.Error("dns udp read", "err", err)
 			}
 			return
 		}
-		// Cache hits go out without the query being unpacked at all.
-		if reply, ok := f.cached(out[:0], buf[:n], false); ok {
-			out = reply
-			pc.WriteTo(reply, addr)
-			continue
-		}
-		wire := append([]byte(nil), buf[:n]...)
-		req, formerr := request(wire, addrPort(addr), local, false)
-		if req == nil {
-			if formerr != nil {
-				pc.WriteTo(formerr, addr)
+		hits := 0
+		for _, m := range in[:n] {
+			query := m.Buffers[0][:m.N]
+			from := addrPort(m.Addr)
+			if ok, slip := f.limit.allow(from.Addr()); !ok {
+				if tc := truncated(query); slip && tc != nil {
+					pc.WriteToUDPAddrPort(tc, from)
+				}
+				continue
 			}
-			continue
+			// Cache hits go out without the query being unpacked at all.
+			if reply, ok := f.cached(replies[hits][:0], query, false); ok {
+				replies[hits] = reply
+				out[hits].Buffers[0] = reply
+				out[hits].Addr = m.Addr
+				hits++
+				continue
+			}
+			req, formerr := request(append([]byte(nil), query...), from, local, false)
+			if req == nil {
+				if formerr != nil {
+					pc.WriteToUDPAddrPort(formerr, from)
+				}
+				continue
+			}
+			if reply := f.answer(req); reply != nil {
+				pc.WriteToUDPAddrPort(reply, from)
+			}
 		}
-		if reply := f.answer(req); reply != nil {
-			pc.WriteTo(reply, addr)
+		for sent := 0; sent < hits; {
+			k, err := bc.WriteBatch(out[sent:hits], 0)
+			if err != nil || k == 0 {
+				break // like a lost datagram: the client asks again
+			}
+			sent += k
 		}
 	}
 }

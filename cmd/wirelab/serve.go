@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,13 @@ type serveFlags struct {
 	rootHints       string
 	tlsCert, tlsKey string
 	hostname        string
+	cpuProfile      string
+	http            string
+	allowPlaintext  bool
+	debugAddr       string
+	lineTimeout     time.Duration
+	writeTimeout    time.Duration
+	maxSessions     int
 }
 
 func serve(args []string, stdout, stderr io.Writer) error {
@@ -64,6 +72,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM) for STLS (default: self-signed at start)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fl.StringVar(&f.hostname, "hostname", "wirelab.example", "server host `name` for greetings and the certificate")
+	fl.StringVar(&f.http, "http", "127.0.0.1:8080", "browser playground listen `address`; empty turns it off")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `file` until shutdown (for go tool pprof)")
+	fl.BoolVar(&f.allowPlaintext, "allow-plaintext", false, "accept passwords in the clear (LOGIN, USER/PASS, AUTH PLAIN without TLS) on non-loopback listeners too")
+	fl.DurationVar(&f.lineTimeout, "line-timeout", DefaultLineTimeout, "close a connection whose command line is not complete this long after it began (slow clients)")
+	fl.DurationVar(&f.writeTimeout, "write-timeout", DefaultWriteTimeout, "close a connection that does not read an answer for this long")
+	fl.IntVar(&f.maxSessions, "max-sessions", DefaultMaxSessions, "connections each listener serves at once; more are refused")
+	fl.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars: goroutines, memstats) and pprof on this loopback `address`; empty turns it off")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -93,16 +108,32 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			pf.Close()
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			pf.Close()
+		}()
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	pop3Cfg := &pop3.Config{Store: store, Users: w.Users, Hostname: f.hostname}
+	guard := newLoginGuard(time.Now, log)
+	pop3Cfg := &pop3.Config{Store: store, Users: w.Users, Hostname: f.hostname, OnEvent: guard.pop3Event}
 	pop3Srv := &sessionServer{proto: "pop3", tls: tlsConf, log: log,
 		serve: func(ctx context.Context, conn net.Conn, id uint64, startTLS func(transport.Stream) (transport.Stream, error)) (string, string, error) {
 			sess, err := pop3.Serve(ctx, pop3Cfg, conn, pop3.ServeOptions{ID: id, StartTLS: startTLS})
 			return sess.User(), sess.EndReason(), err
 		}}
-	imapCfg := &imap.Config{Store: store, Users: w.Users, Hostname: f.hostname}
+	imapCfg := &imap.Config{Store: store, Users: w.Users, Hostname: f.hostname, OnEvent: guard.imapEvent}
 	imapSrv := &sessionServer{proto: "imap", tls: tlsConf, log: log,
 		serve: func(ctx context.Context, conn net.Conn, id uint64, startTLS func(transport.Stream) (transport.Stream, error)) (string, string, error) {
 			sess, err := imap.Serve(ctx, imapCfg, conn, imap.ServeOptions{ID: id, StartTLS: startTLS})
@@ -111,7 +142,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	// SMTP takes mail for the world's domains into the same store; nothing
 	// is ever relayed outside the world (no Relay hook).
 	smtpServer := func(proto string, submission bool) *sessionServer {
-		cfg := &smtp.Config{Store: store, Users: w.Users, Hostname: f.hostname, Domains: worldDomains, Submission: submission}
+		cfg := &smtp.Config{Store: store, Users: w.Users, Hostname: f.hostname, Domains: worldDomains, Submission: submission, OnEvent: guard.smtpEvent(proto)}
 		return &sessionServer{proto: proto, tls: tlsConf, log: log,
 			serve: func(ctx context.Context, conn net.Conn, id uint64, startTLS func(transport.Stream) (transport.Stream, error)) (string, string, error) {
 				sess, err := smtp.Serve(ctx, cfg, conn, smtp.ServeOptions{ID: id, Peer: conn.RemoteAddr().String(), StartTLS: startTLS})
@@ -119,6 +150,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			}}
 	}
 	servers := []*sessionServer{pop3Srv, imapSrv, smtpServer("smtp", false), smtpServer("submission", true)}
+	// Port 25 takes mail from anyone and has no logins to guard.
+	guard.guard(pop3Srv, pop3Refusal)
+	guard.guard(imapSrv, imapRefusal)
+	guard.guard(servers[3], smtpRefusal)
+	for _, srv := range servers {
+		guardSlow(srv, f.lineTimeout, f.writeTimeout)
+		limitSessions(srv, f.maxSessions, sessionsRefusal[srv.proto])
+	}
 	addrs := []string{f.pop3, f.imap, f.smtp, f.submit}
 	var listeners []net.Listener
 	closeAll := func() {
@@ -135,11 +174,44 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		listeners = append(listeners, l)
 	}
 	ln, imapLn := listeners[0], listeners[1]
+	pop3Cfg.PlaintextNeedsTLS = plaintextNeedsTLS(ln.Addr(), f.allowPlaintext, isLoopback)
+	imapCfg.PlaintextNeedsTLS = plaintextNeedsTLS(imapLn.Addr(), f.allowPlaintext, isLoopback)
 	dnsSrv, err := startDNS(ctx, w, f, log)
 	if err != nil {
 		closeAll()
 		return err
 	}
+	// SIGUSR1 logs the DNS counters: benchmarks read how many queries the
+	// world's servers have answered to learn what a lookup cost upstream.
+	// It is caught before the banner, which tells that serve is ready.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	go func() {
+		for {
+			select {
+			case <-usr1:
+				dnsSrv.logStats(log)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	web, err := startWeb(f.http, log)
+	if err != nil {
+		closeAll()
+		dnsSrv.close()
+		return err
+	}
+	defer web.close()
+	debug, err := startDebug(f.debugAddr, log)
+	if err != nil {
+		closeAll()
+		dnsSrv.close()
+		return err
+	}
+	defer debug.close()
 
 	fmt.Fprintf(stdout, "wirelab serve: world %q, %d users", worldName(f.world), w.Users.Len())
 	if f.data != "" {
@@ -157,6 +229,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "  exposed %d DNS servers on %s port 53, roots from %s (try: dig +trace @%s www.example.com)\n", len(e.servers), exposePrefix, e.servers[0].addr, e.servers[0].addr)
 		}
 	}
+	web.banner(stdout)
+	debug.banner(stdout)
 	if logins := demoLogins(w); logins != "" {
 		fmt.Fprintf(stdout, "  logins: %s\n", logins)
 	}
@@ -227,6 +301,7 @@ func openStore(dir, hostname string) (*mailstore.Store, error) {
 			return nil, fmt.Errorf("in-memory store: %w", err)
 		}
 		fsys = m
+		opts.Exclusive = true // nothing outside this process can change it
 	} else {
 		abs, err := filepath.Abs(dir)
 		if err != nil {
@@ -239,7 +314,7 @@ func openStore(dir, hostname string) (*mailstore.Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}
-		fsys = sub
+		fsys = &mailstore.FaultFS{FS: sub, Map: markDiskError}
 		opts.Sync = true
 	}
 	return mailstore.New(fsys, opts), nil
@@ -283,16 +358,11 @@ func startDNS(ctx context.Context, w *world.World, f serveFlags, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	udp, err := net.ListenPacket("udp", f.dns)
+	udp, tcp, err := listenDNS(f.dns)
 	if err != nil {
-		return nil, fmt.Errorf("dns: %w", err)
+		return nil, err
 	}
 	addr := addrPort(udp.LocalAddr())
-	tcp, err := net.Listen("tcp", addr.String())
-	if err != nil {
-		udp.Close()
-		return nil, fmt.Errorf("dns: %w", err)
-	}
 	d := &dnsListener{addr: addr, frontend: fe, udp: udp, tcp: tcp}
 	if f.exposeDNS {
 		if d.exposed, err = exposeDNS(ctx, l, 53, log); err != nil {
@@ -310,11 +380,53 @@ func startDNS(ctx context.Context, w *world.World, f serveFlags, log *slog.Logge
 		}
 	}
 	// Several readers, so that unpacking and packing run in parallel.
+	uc := udp.(*net.UDPConn) // what ListenPacket("udp") returns
 	for range runtime.GOMAXPROCS(0) {
-		d.wg.Go(func() { fe.serveUDP(ctx, udp) })
+		d.wg.Go(func() { fe.serveUDP(ctx, uc) })
 	}
 	d.wg.Go(func() { fe.serveTCP(ctx, tcp, &d.wg) })
 	return d, nil
+}
+
+// listenDNS listens on UDP and TCP at the same address. With port 0 the
+// UDP socket picks the port, which a TCP connection of another program may
+// hold (browsers and test clients take ephemeral ports from the same
+// range), so a few fresh ports are tried before giving up.
+func listenDNS(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	for attempt := 1; ; attempt++ {
+		udp, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dns: %w", err)
+		}
+		tcp, err := net.Listen("tcp", addrPort(udp.LocalAddr()).String())
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if port != "0" || attempt == maxDNSListenAttempts {
+			return nil, nil, fmt.Errorf("dns: %w", err)
+		}
+	}
+}
+
+// maxDNSListenAttempts bounds listenDNS's search for a port free for both
+// UDP and TCP.
+const maxDNSListenAttempts = 10
+
+// logStats logs how many queries the world's authoritative servers have
+// answered so far, from the local DNS server and from outside alike.
+func (d *dnsListener) logStats(log *slog.Logger) {
+	if d == nil {
+		return
+	}
+	var queries uint64
+	for _, s := range d.frontend.lab.Servers() {
+		if s.Authority != nil {
+			queries += s.Authority.Stats().Requests["QUERY"]
+		}
+	}
+	log.Info("dns stats", "authoritative_queries", queries)
 }
 
 func (d *dnsListener) close() {
@@ -350,13 +462,20 @@ func (s *sessionServer) acceptLoop(ctx context.Context, ln net.Listener) {
 			continue
 		}
 		id := s.nextID.Add(1)
+		conn = withQuickAck(conn)
 		s.sessions.Go(func() { s.handle(ctx, conn, id) })
 	}
 }
 
 func (s *sessionServer) handle(ctx context.Context, conn net.Conn, id uint64) {
 	start := time.Now()
-	s.log.Info(s.proto+" session start", "id", id, "remote", conn.RemoteAddr().String())
+	remote := conn.RemoteAddr().String()
+	// One line per session, at its end, says all: under a storm of short
+	// connections a second line costs a sixth of the server's time
+	// (formatting and a write each). The start is there for debugging.
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.Debug(s.proto+" session start", "id", id, "remote", remote)
+	}
 	user, end, err := s.serve(ctx, conn, id, func(st transport.Stream) (transport.Stream, error) {
 		c, ok := st.(net.Conn)
 		if !ok {
@@ -364,7 +483,7 @@ func (s *sessionServer) handle(ctx context.Context, conn net.Conn, id uint64) {
 		}
 		return tls.Server(c, s.tls), nil
 	})
-	attrs := []any{"id", id, "user", user, "end", end, "duration", time.Since(start).Round(time.Millisecond)}
+	attrs := []any{"id", id, "remote", remote, "user", user, "end", end, "duration", time.Since(start).Round(time.Millisecond)}
 	if err != nil {
 		attrs = append(attrs, "err", err)
 	}

@@ -92,7 +92,7 @@ var listenLine = regexp.MustCompile(`^  (\w+)\s+(127\.0\.0\.1:\d+)`)
 // the test ends, and must exit cleanly.
 func startServe(t testing.TB, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binPath, append([]string{"serve", "--pop3", "127.0.0.1:0", "--imap", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0", "--dns", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(binPath, append([]string{"serve", "--pop3", "127.0.0.1:0", "--imap", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--http", "127.0.0.1:0"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

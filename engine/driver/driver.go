@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/wirelab/wirelab/engine/clock"
@@ -21,6 +22,15 @@ import (
 // readBufferSize is how much is read at once; it holds many pipelined
 // commands.
 const readBufferSize = 32 << 10
+
+// readBuffers recycles the read buffers of ended connections: a client
+// that opens a connection per login would otherwise cost a fresh, zeroed
+// readBufferSize each time, and the garbage collector the rest. Every read
+// is copied out before the buffer is read into again.
+var readBuffers = sync.Pool{New: func() any {
+	b := make([]byte, readBufferSize)
+	return &b
+}}
 
 // Reply is what a session asks its driver to do after one command.
 type Reply struct {
@@ -100,7 +110,9 @@ func Run(ctx context.Context, sess Session, stream transport.Stream, opts Option
 	reads := make(chan readResult)
 	next := make(chan struct{}, 1)
 	go func() {
-		buf := make([]byte, readBufferSize)
+		bp := readBuffers.Get().(*[]byte)
+		defer readBuffers.Put(bp)
+		buf := *bp
 		for range next {
 			n, err := conn.Read(buf)
 			reads <- readResult{append([]byte(nil), buf[:n]...), err}

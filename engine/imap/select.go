@@ -31,6 +31,14 @@ func storeError(err error) error {
 		return no("TOOBIG", "Message too big")
 	case errors.Is(err, mailstore.ErrNoMessage):
 		return no("EXPUNGEISSUED", "Some of the messages have been expunged")
+	case errors.Is(err, mailstore.ErrNoSpace):
+		// RFC 5530 §3 OVERQUOTA, as Dovecot answers a full disk: the
+		// client tells the user that space must be freed before it retries.
+		return no("OVERQUOTA", "Not enough disk space")
+	case errors.Is(err, mailstore.ErrReadOnly):
+		// RFC 5530 §3 UNAVAILABLE: a subsystem is down for now, and the
+		// command may work later; it is no bug of the server.
+		return no("UNAVAILABLE", "The mail store is read-only for now; try again later")
 	}
 	return err
 }

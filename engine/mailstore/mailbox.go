@@ -486,7 +486,7 @@ func (mb *mailbox) readFiles() (map[string]*record, error) {
 			return nil, mb.errorf("scan "+sub, err)
 		}
 		for _, e := range entries {
-			if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			if e.IsDir() || isLink(e) || strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
 			info, err := e.Info()

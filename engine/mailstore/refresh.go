@@ -76,8 +76,8 @@ func (mb *mailbox) stampLocked() dirStamp {
 }
 
 // unchangedLocked reports, cheaply, that new/ and cur/ hold exactly the
-// files the index names, so a Refresh has nothing to pick up: by the
-// directories' modification times when the file system keeps them (no
+// files the index names, so a Refresh has nothing to pick up: at once for
+// an exclusive store, by the directories' modification times when the file system keeps them (no
 // directory read at all), else by comparing the directories' names with
 // the index's. Any doubt answers false, and the caller rescans.
 //
@@ -87,6 +87,9 @@ func (mb *mailbox) stampLocked() dirStamp {
 func (mb *mailbox) unchangedLocked() bool {
 	if mb.uidValidity == 0 {
 		return false // never scanned
+	}
+	if mb.store.exclusive {
+		return true // only this store writes the tree, and its index is current
 	}
 	if st := mb.stamp; st.valid {
 		n, errN := hackpadfs.Stat(mb.store.fs, mb.path("new"))

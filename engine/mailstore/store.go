@@ -113,6 +113,13 @@ type Options struct {
 	// VanishedHistory is how many expunged UIDs each mailbox remembers for
 	// QRESYNC. Zero means DefaultVanishedHistory.
 	VanishedHistory int
+	// Exclusive promises that nothing but this store reads or changes the
+	// tree (an in-memory file system no other program can reach): Refresh
+	// then trusts the index of a mailbox it has scanned instead of reading
+	// its directories again, and claimed messages stay in new/, since no
+	// other Maildir reader looks there. Both cost a SELECT of a large
+	// mailbox most of its time.
+	Exclusive bool
 }
 
 // Store is a collection of users' Maildir++ trees on one file system. It is
@@ -123,6 +130,8 @@ type Store struct {
 	host  string
 	sync  bool
 	cache *contentCache
+	// exclusive: see Options.Exclusive.
+	exclusive bool
 
 	historyLimit int
 
@@ -175,6 +184,7 @@ func New(fsys hackpadfs.FS, opts Options) *Store {
 		clock:        c,
 		host:         host,
 		sync:         opts.Sync,
+		exclusive:    opts.Exclusive,
 		mailboxes:    make(map[mailboxKey]*mailbox),
 		locks:        make(map[string]bool),
 		watchers:     make(map[mailboxKey]map[int]func(Change)),
@@ -317,6 +327,9 @@ func (s *Store) lookup(user, name string) *mailbox {
 func (s *Store) openLocked(user, name, dir string, create bool) (*mailbox, error) {
 	if mb := s.lookup(user, name); mb != nil {
 		return mb, nil
+	}
+	if err := s.refuseLinks(user, name, dir); err != nil {
+		return nil, err
 	}
 	if _, err := hackpadfs.Stat(s.fs, path.Join(dir, "cur")); err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {

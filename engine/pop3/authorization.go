@@ -15,7 +15,9 @@ import (
 func (s *Session) capa(_ []string, _ time.Time) Reply {
 	caps := []string{"TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE"}
 	if s.state == Authorization {
-		caps = append(caps, "USER", "SASL PLAIN")
+		if !s.plaintextRefused() {
+			caps = append(caps, "USER", "SASL PLAIN")
+		}
 		if s.cfg.TLSAvailable && !s.tls {
 			caps = append(caps, "STLS")
 		}
@@ -28,12 +30,18 @@ func (s *Session) capa(_ []string, _ time.Time) Reply {
 // userCmd answers USER (RFC 1939 §7). The reply is the same whether or not
 // the user exists, so that USER cannot be used to probe for accounts.
 func (s *Session) userCmd(args []string, _ time.Time) Reply {
+	if s.plaintextRefused() {
+		return plaintextReply()
+	}
 	s.user = args[0]
 	return okReply("Send your password")
 }
 
 // pass answers PASS (RFC 1939 §7).
 func (s *Session) pass(args []string, now time.Time) Reply {
+	if s.plaintextRefused() {
+		return plaintextReply()
+	}
 	if s.user == "" {
 		return errReply("", "Send USER first")
 	}
@@ -57,6 +65,9 @@ func (s *Session) authCmd(args []string, now time.Time) Reply {
 	}
 	if !strings.EqualFold(args[0], "PLAIN") {
 		return errReply("", "Unsupported SASL mechanism")
+	}
+	if s.plaintextRefused() {
+		return plaintextReply()
 	}
 	s.user = ""
 	if len(args) == 1 {
@@ -88,6 +99,15 @@ func (s *Session) plain(b64 string, now time.Time) Reply {
 		return s.login(authc, auth.ErrBadCredentials, now)
 	}
 	return s.login(authc, s.cfg.Users.Authenticate(authc, pass), now)
+}
+
+// plaintextRefused says a password may not be sent in the clear yet.
+func (s *Session) plaintextRefused() bool { return s.cfg.PlaintextNeedsTLS && !s.tls }
+
+// plaintextReply refuses a clear-text login. No RFC 2449 response code
+// fits ([AUTH] would blame the credentials), so the text says what to do.
+func plaintextReply() Reply {
+	return errReply("", "Plain-text login is disabled on this connection: send STLS first")
 }
 
 // stls answers STLS (RFC 2595 §4).

@@ -79,6 +79,12 @@ type Config struct {
 	// TLSAvailable says the adapter can upgrade the stream (STLS is then
 	// offered until the session is on TLS).
 	TLSAvailable bool
+	// PlaintextNeedsTLS refuses USER, PASS and AUTH PLAIN until the session
+	// is on TLS (RFC 2595 §2.1); APOP, which sends no password, still works.
+	// POP3 has no capability to say so, so CAPA leaves USER and SASL PLAIN
+	// out and the refusal's text says to send STLS. Loopback listeners
+	// leave it off.
+	PlaintextNeedsTLS bool
 	// OnEvent, when not nil, is called for every state change and every
 	// change to the session's view of the maildrop. It is called from the
 	// goroutine that calls Feed.
