@@ -252,8 +252,8 @@ func smtpAuthFails(addr, user, pass string) error {
 }
 
 // TestPlaintextWiring runs serve in this process with its listeners taken
-// for non-loopback ones: POP3 and IMAP refuse passwords in the clear and
-// take them after STLS/STARTTLS.
+// for non-loopback ones: POP3, IMAP and submission refuse passwords in the
+// clear and take them after STLS/STARTTLS.
 func TestPlaintextWiring(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the server")
@@ -333,6 +333,40 @@ func TestPlaintextWiring(t *testing.T) {
 		got, err = converse(tc, bufio.NewReader(tc), "d LOGIN alice wonderland")
 		if err != nil || !strings.HasPrefix(got[0], "d OK") {
 			t.Errorf("LOGIN on TLS: %q, %v", got, err)
+		}
+	})
+	t.Run("submission", func(t *testing.T) {
+		c, r, err := dialGreeted(addrs["submission"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		ehlo := func(c net.Conn, r *bufio.Reader) string {
+			io.WriteString(c, "EHLO client.example\r\n")
+			var all strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				all.WriteString(l)
+				if err != nil || strings.HasPrefix(l, "250 ") {
+					return all.String()
+				}
+			}
+		}
+		if e := ehlo(c, r); strings.Contains(e, "AUTH") || !strings.Contains(e, "STARTTLS") {
+			t.Fatalf("EHLO before TLS offers AUTH or lacks STARTTLS:\n%s", e)
+		}
+		got, err := converse(c, r, "AUTH PLAIN "+b64Plain("alice", "wonderland"), "STARTTLS")
+		if err != nil || !strings.HasPrefix(got[0], "538 5.7.11") || !strings.HasPrefix(got[1], "220") {
+			t.Fatalf("before TLS: %q, %v", got, err)
+		}
+		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true})
+		tr := bufio.NewReader(tc)
+		if e := ehlo(tc, tr); !strings.Contains(e, "AUTH PLAIN") {
+			t.Fatalf("EHLO on TLS lacks AUTH PLAIN:\n%s", e)
+		}
+		got, err = converse(tc, tr, "AUTH PLAIN "+b64Plain("alice", "wonderland"))
+		if err != nil || !strings.HasPrefix(got[0], "235") {
+			t.Errorf("AUTH on TLS: %q, %v", got, err)
 		}
 	})
 }

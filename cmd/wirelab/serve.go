@@ -141,8 +141,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}}
 	// SMTP takes mail for the world's domains into the same store; nothing
 	// is ever relayed outside the world (no Relay hook).
+	var submitCfg *smtp.Config
 	smtpServer := func(proto string, submission bool) *sessionServer {
 		cfg := &smtp.Config{Store: store, Users: w.Users, Hostname: f.hostname, Domains: worldDomains, Submission: submission, OnEvent: guard.smtpEvent(proto)}
+		if submission {
+			submitCfg = cfg
+		}
 		return &sessionServer{proto: proto, tls: tlsConf, log: log,
 			serve: func(ctx context.Context, conn net.Conn, id uint64, startTLS func(transport.Stream) (transport.Stream, error)) (string, string, error) {
 				sess, err := smtp.Serve(ctx, cfg, conn, smtp.ServeOptions{ID: id, Peer: conn.RemoteAddr().String(), StartTLS: startTLS})
@@ -176,6 +180,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ln, imapLn := listeners[0], listeners[1]
 	pop3Cfg.PlaintextNeedsTLS = plaintextNeedsTLS(ln.Addr(), f.allowPlaintext, isLoopback)
 	imapCfg.PlaintextNeedsTLS = plaintextNeedsTLS(imapLn.Addr(), f.allowPlaintext, isLoopback)
+	submitCfg.PlaintextNeedsTLS = plaintextNeedsTLS(listeners[3].Addr(), f.allowPlaintext, isLoopback)
 	dnsSrv, err := startDNS(ctx, w, f, log)
 	if err != nil {
 		closeAll()

@@ -28,7 +28,7 @@ func (s *Session) ehlo(arg string, _ time.Time) Reply {
 	if s.cfg.TLSAvailable && !s.tls {
 		lines = append(lines, "STARTTLS")
 	}
-	if s.cfg.Submission {
+	if s.cfg.Submission && (s.tls || !s.cfg.PlaintextNeedsTLS) {
 		lines = append(lines, "AUTH PLAIN")
 	}
 	lines = append(lines, "HELP")
@@ -349,6 +349,9 @@ func (s *Session) authCmd(arg string, _ time.Time) Reply {
 	}
 	if !strings.EqualFold(mech, "PLAIN") {
 		return reply(504, "5.5.4", "Unrecognized authentication type")
+	}
+	if s.cfg.PlaintextNeedsTLS && !s.tls {
+		return reply(538, "5.7.11", "Encryption required for requested authentication mechanism; send STARTTLS first")
 	}
 	if ir == "" {
 		s.saslWait = true

@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,6 +65,10 @@ func (s *Session) endData(now time.Time) Reply {
 	for _, user := range s.local {
 		if err := s.deliver(user, msg, now); err != nil {
 			s.emit(Event{Kind: EventRefused, Detail: "delivery to " + user + " failed: " + err.Error()})
+			if errors.Is(err, mailstore.ErrNoSpace) {
+				// RFC 5321 §4.2.2 452, RFC 3463 X.3.1: mail system full.
+				return reply(452, "4.3.1", "Error: insufficient system storage")
+			}
 			return reply(451, "4.3.0", "Error: local delivery failed")
 		}
 	}

@@ -103,6 +103,10 @@ type Config struct {
 	// TLSAvailable says the adapter can upgrade the stream; STARTTLS is
 	// then offered until the session is on TLS.
 	TLSAvailable bool
+	// PlaintextNeedsTLS refuses AUTH PLAIN until the session is on TLS
+	// (538 5.7.11, RFC 4954 §4 and §6) and leaves AUTH out of the EHLO
+	// reply until then, so no password crosses a network in the clear.
+	PlaintextNeedsTLS bool
 	// MaxMessageSize is the SIZE limit in octets; zero means
 	// DefaultMaxMessageSize.
 	MaxMessageSize int64
