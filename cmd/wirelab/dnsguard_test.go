@@ -139,7 +139,9 @@ func TestDNSRateLimit(t *testing.T) {
 	const over = 10
 	var slipped, dropped int
 	for range over {
-		switch m := ask(c, 200*time.Millisecond); {
+		// A dropped query is told from a slow answer by waiting long
+		// enough for a loaded machine.
+		switch m := ask(c, time.Second); {
 		case m == nil:
 			dropped++
 		case m.Truncated && len(m.Answer) == 0 && len(m.Question) == 1:
