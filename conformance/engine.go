@@ -15,6 +15,7 @@ import (
 	"github.com/wirelab/wirelab/engine/dns"
 	"github.com/wirelab/wirelab/engine/dns/lab"
 	"github.com/wirelab/wirelab/engine/dns/resolver"
+	"github.com/wirelab/wirelab/engine/driver"
 	"github.com/wirelab/wirelab/engine/imap"
 	"github.com/wirelab/wirelab/engine/mailnet"
 	"github.com/wirelab/wirelab/engine/mailstore"
@@ -49,79 +50,64 @@ func (Engine) Dial(t *Transcript) (Conn, error) {
 			return nil, err
 		}
 		cfg := &pop3.Config{Store: st, Users: w.Users, Hostname: "wirelab.example"}
-		id := uint64(0)
-		open = func() *sessionConn {
-			id++
-			s := pop3.NewSession(cfg, id, clock.Epoch)
-			c := &sessionConn{now: clock.Epoch}
-			c.out.Write(s.Greeting())
-			c.feed = func(p []byte) []byte {
-				var out []byte
-				for _, r := range s.Feed(p, c.now) {
-					c.now = c.now.Add(r.Delay)
-					out = append(out, r.Data...)
-				}
-				return out
-			}
-			c.close = s.Abort
-			return c
-		}
+		open = opener(func(id uint64) *pop3.Session { return pop3.NewSession(cfg, id, clock.Epoch) }, nil)
 	case IMAP:
 		st, w, err := storeOf(t)
 		if err != nil {
 			return nil, err
 		}
 		cfg := &imap.Config{Store: st, Users: w.Users, Hostname: "wirelab.example"}
-		id := uint64(0)
-		open = func() *sessionConn {
-			id++
-			s := imap.NewSession(cfg, id)
-			c := &sessionConn{now: clock.Epoch}
-			c.out.Write(s.Greeting())
-			c.feed = func(p []byte) []byte {
-				var out []byte
-				for _, r := range s.Feed(p, c.now) {
-					c.now = c.now.Add(r.Delay)
-					out = append(out, r.Data...)
-				}
-				return out
-			}
-			// What other sessions changed reaches an IDLE session
-			// without a command (RFC 2177), as Serve's driver polls.
-			c.poll = func() []byte { return s.Poll(c.now) }
-			c.close = s.Abort
-			return c
-		}
+		// What other sessions changed reaches an IDLE session without a
+		// command (RFC 2177), as Serve's driver polls.
+		open = opener(func(id uint64) *imap.Session { return imap.NewSession(cfg, id) }, (*imap.Session).Poll)
 	case SMTP:
 		cfg, err := smtpConfig(t)
 		if err != nil {
 			return nil, err
 		}
-		id := uint64(0)
-		open = func() *sessionConn {
-			id++
-			// A documentation address (RFC 5737) stands for the client in
-			// Received: headers.
-			s := smtp.NewSession(cfg, id, "192.0.2.1")
-			c := &sessionConn{now: clock.Epoch}
-			c.out.Write(s.Greeting())
-			c.feed = func(p []byte) []byte {
-				var out []byte
-				for _, r := range s.Feed(p, c.now) {
-					c.now = c.now.Add(r.Delay)
-					out = append(out, r.Data...)
-				}
-				return out
-			}
-			c.close = s.Abort
-			return c
-		}
+		// A documentation address (RFC 5737) stands for the client in
+		// Received: headers.
+		open = opener(func(id uint64) *smtp.Session { return smtp.NewSession(cfg, id, "192.0.2.1") }, nil)
 	default:
 		return nil, fmt.Errorf("conformance: the engine target has no %s sessions", t.Protocol)
 	}
 	c := open()
 	c.open = open
 	return c, nil
+}
+
+// engineSession is what POP3, IMAP and SMTP sessions have in common: a
+// greeting, bytes in and replies out, and an abort for a cut connection.
+type engineSession interface {
+	Greeting() []byte
+	Feed(p []byte, now time.Time) []driver.Reply
+	Abort()
+}
+
+// opener returns a function that starts sessions one after another (ids
+// 1, 2, ...) on the virtual clock, each as a line connection; poll, when
+// not nil, is how a session speaks unasked.
+func opener[S engineSession](start func(id uint64) S, poll func(S, time.Time) []byte) func() *sessionConn {
+	id := uint64(0)
+	return func() *sessionConn {
+		id++
+		s := start(id)
+		c := &sessionConn{now: clock.Epoch}
+		c.out.Write(s.Greeting())
+		c.feed = func(p []byte) []byte {
+			var out []byte
+			for _, r := range s.Feed(p, c.now) {
+				c.now = c.now.Add(r.Delay)
+				out = append(out, r.Data...)
+			}
+			return out
+		}
+		if poll != nil {
+			c.poll = func() []byte { return poll(s, c.now) }
+		}
+		c.close = s.Abort
+		return c
+	}
 }
 
 // smtpHostname is the engine's SMTP server name when a case names none,
