@@ -7,10 +7,13 @@ WASM_EXEC := $(GOROOT)/lib/wasm
 # The built playground, embedded by cmd/wirelab (see its README.md).
 WEB       := cmd/wirelab/web
 BENCHTIME ?= 1x
+# Node packages the WebAssembly tests load (see node-deps).
+NODE_DEPS := $(CURDIR)/.cache/node
+export NODE_PATH := $(NODE_DEPS)/node_modules$(if $(NODE_PATH),:$(NODE_PATH))
 FUZZTIME  ?= 10s
 
 .DEFAULT_GOAL := help
-.PHONY: help build site run test vet lint test-native test-js conformance-dovecot bench bench-peers fuzz clean
+.PHONY: help build site run test vet lint test-native test-js conformance-dovecot bench bench-peers fuzz node-deps clean
 
 help: ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -69,6 +72,9 @@ fuzz: ## short runs of every fuzz target (FUZZTIME=10s each)
 	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+node-deps: ## install the Node packages the WebAssembly tests use (fake-indexeddb) under .cache/node
+	npm install --no-save --no-audit --no-fund --prefix $(NODE_DEPS) fake-indexeddb@6.2.8
 
 clean: ## remove build output
 	rm -rf bin

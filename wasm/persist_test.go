@@ -22,12 +22,17 @@ func TestPersistsInIndexedDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the WebAssembly main; skipped in -short mode")
 	}
+	// In CI (.ci/run installs both) a missing tool is a failure.
+	skip := t.Skipf
+	if os.Getenv("CI") == "true" {
+		skip = t.Fatalf
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not found: install Node.js to run the WebAssembly build")
+		skip("node not found: install Node.js to run the WebAssembly build")
 	}
 	if out, err := exec.Command(node, "-e", "require.resolve('fake-indexeddb/auto')").CombinedOutput(); err != nil {
-		t.Skipf("fake-indexeddb not found: `npm install fake-indexeddb` and put its node_modules in NODE_PATH (%s)", firstLine(out))
+		skip("fake-indexeddb not found: `make node-deps` (or `npm install fake-indexeddb` with its node_modules in NODE_PATH) (%s)", firstLine(out))
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
