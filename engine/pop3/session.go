@@ -12,10 +12,8 @@
 package pop3
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/wirelab/wirelab/engine/auth"
@@ -118,8 +116,7 @@ type Session struct {
 	state     State
 	timestamp string // APOP timestamp from the greeting (RFC 1939 §7)
 
-	in      []byte // unprocessed input
-	discard bool   // skipping the rest of an overlong line
+	in driver.Lines // unprocessed input
 
 	user     string // name given by USER, waiting for PASS
 	authUser string // authenticated user
@@ -178,7 +175,7 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 	if s.state == Closed || s.state == Update {
 		return nil
 	}
-	s.in = append(s.in, p...)
+	s.in.Write(p)
 	var replies []Reply
 	for s.state != Closed {
 		line, ok, tooLong := s.nextLine()
@@ -198,7 +195,7 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 			// Anything the client pipelined after STLS arrived in
 			// plain text and must not be executed under TLS
 			// (RFC 2595 §3.1 and the STARTTLS injection attacks).
-			s.in = s.in[:0]
+			s.in.Drop()
 			break
 		}
 		if r.Close {
@@ -212,33 +209,10 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 // went over the limit; its bytes are dropped up to and including its end.
 func (s *Session) nextLine() (line string, ok, tooLong bool) {
 	limit := MaxCommandLine
-	if s.saslWait || (len(s.in) >= 5 && strings.EqualFold(string(s.in[:5]), "AUTH ")) {
+	if s.saslWait || s.in.HasPrefixFold("AUTH ") {
 		limit = MaxSASLLine
 	}
-	i := bytes.IndexByte(s.in, '\n')
-	if s.discard {
-		if i < 0 {
-			s.in = s.in[:0]
-			return "", false, false
-		}
-		s.in = s.in[i+1:]
-		s.discard = false
-		return "", false, true
-	}
-	if i < 0 {
-		if len(s.in) > limit {
-			s.in = s.in[:0]
-			s.discard = true
-		}
-		return "", false, false
-	}
-	if i+1 > limit {
-		s.in = s.in[i+1:]
-		return "", false, true
-	}
-	line = string(bytes.TrimSuffix(s.in[:i], []byte("\r")))
-	s.in = s.in[i+1:]
-	return line, true, false
+	return s.in.Next(limit)
 }
 
 // EndReason says how a closed session ended: "quit", "dropped" (the

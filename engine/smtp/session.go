@@ -154,8 +154,7 @@ type Session struct {
 	peer  string // the client's address as the driver knows it
 	state State
 
-	in      []byte
-	discard bool // skipping the rest of an overlong line
+	in driver.Lines // unprocessed input
 
 	heloName string // the domain from EHLO or HELO
 	esmtp    bool
@@ -249,7 +248,7 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 	if s.state == Closed {
 		return nil
 	}
-	s.in = append(s.in, p...)
+	s.in.Write(p)
 	var replies []Reply
 	for s.state != Closed {
 		line, ok, tooLong := s.nextLine()
@@ -272,7 +271,7 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 		if r.StartTLS {
 			// Input pipelined after STARTTLS came in plain text and
 			// must not be executed under TLS (RFC 3207 §4.2).
-			s.in = s.in[:0]
+			s.in.Drop()
 			break
 		}
 		if r.Close {
@@ -289,33 +288,10 @@ func (s *Session) nextLine() (line string, ok, tooLong bool) {
 	switch {
 	case s.state == Data:
 		limit = MaxTextLine
-	case s.saslWait || (len(s.in) >= 5 && strings.EqualFold(string(s.in[:5]), "AUTH ")):
+	case s.saslWait || s.in.HasPrefixFold("AUTH "):
 		limit = MaxSASLLine
 	}
-	i := bytes.IndexByte(s.in, '\n')
-	if s.discard {
-		if i < 0 {
-			s.in = s.in[:0]
-			return "", false, false
-		}
-		s.in = s.in[i+1:]
-		s.discard = false
-		return "", false, true
-	}
-	if i < 0 {
-		if len(s.in) > limit {
-			s.in = s.in[:0]
-			s.discard = true
-		}
-		return "", false, false
-	}
-	if i+1 > limit {
-		s.in = s.in[i+1:]
-		return "", false, true
-	}
-	line = string(bytes.TrimSuffix(s.in[:i], []byte("\r")))
-	s.in = s.in[i+1:]
-	return line, true, false
+	return s.in.Next(limit)
 }
 
 // reset ends any mail transaction (RFC 5321 §4.1.1.5).
