@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-	"weak"
 
 	mdns "github.com/miekg/dns"
 
@@ -45,24 +42,12 @@ type journey struct {
 	callFrom int
 }
 
-// journeys holds each env's journey. env belongs to another file's
-// struct, so the journey is kept beside it, keyed weakly: an env dropped
-// by reset or load takes its journey with it.
-var journeys = struct {
-	sync.Mutex
-	m map[weak.Pointer[env]]*journey
-}{m: map[weak.Pointer[env]]*journey{}}
-
 // journey returns the env's mail network, building it on first use.
 func (e *env) journey() (*journey, error) {
-	key := weak.Make(e)
-	journeys.Lock()
-	j := journeys.m[key]
-	journeys.Unlock()
-	if j != nil {
-		return j, nil
+	if e.mail != nil {
+		return e.mail, nil
 	}
-	j = &journey{}
+	j := &journey{}
 	n, err := mailnet.Build(e.w, mailnet.Options{
 		Lab:     lab.Options{Seed: labSeed, Start: e.clk.Now()},
 		OnEvent: j.record,
@@ -84,14 +69,7 @@ func (e *env) journey() (*journey, error) {
 		from := srv.Store
 		from.WatchAll(func(c mailstore.Change) { e.mirrorDelivery(from, c) })
 	}
-	journeys.Lock()
-	journeys.m[key] = j
-	journeys.Unlock()
-	runtime.AddCleanup(e, func(k weak.Pointer[env]) {
-		journeys.Lock()
-		delete(journeys.m, k)
-		journeys.Unlock()
-	}, key)
+	e.mail = j
 	return j, nil
 }
 

@@ -54,6 +54,9 @@ type env struct {
 	sessions map[int]*session
 	nextID   int
 	edits    []UpdateRequest // zone edits that succeeded, replayed on Restore
+	// mail is the journey lab's mail network, built on the first journey
+	// call (journey.go); a new env (reset, load) starts without one.
+	mail *journey
 
 	// What happened during the current call: session and store events,
 	// and every DNS message and cache event. begin empties them.
