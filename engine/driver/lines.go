@@ -60,3 +60,32 @@ func (l *Lines) Next(limit int) (line string, ok, tooLong bool) {
 	l.buf = l.buf[i+1:]
 	return line, true, false
 }
+
+// Feed runs a line-oriented session over the input it holds: it takes each
+// whole line with the limit the session sets for it (limit is asked before
+// every line), hands it to step, and collects the replies step gives (ok
+// false: the line needs none, as a line of message text). It stops when no
+// whole line is left, after a reply that closes the session, and after one
+// that starts TLS, dropping what the client pipelined behind it in the
+// clear (RFC 3207 §4.2, RFC 2595 §3.1).
+func (l *Lines) Feed(limit func() int, step func(line string, tooLong bool) (r Reply, ok bool)) []Reply {
+	var replies []Reply
+	for {
+		line, ok, tooLong := l.Next(limit())
+		if !ok && !tooLong {
+			return replies
+		}
+		r, reply := step(line, tooLong)
+		if !reply {
+			continue
+		}
+		replies = append(replies, r)
+		if r.StartTLS {
+			l.Drop()
+			return replies
+		}
+		if r.Close {
+			return replies
+		}
+	}
+}

@@ -61,3 +61,43 @@ func TestLines(t *testing.T) {
 		t.Error("a line survived Drop")
 	}
 }
+
+// TestLinesFeed: replies come in order, a line may need none, and a reply
+// that starts TLS or closes ends the run; after STARTTLS the lines the
+// client pipelined in the clear are gone.
+func TestLinesFeed(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string
+		left     bool // a line is still there afterwards
+	}{
+		{"all answered", "A\r\nB\r\n", []string{"A", "B"}, false},
+		{"text needs no reply", "A\r\ntext\r\nB\r\n", []string{"A", "B"}, false},
+		{"starttls drops the rest", "A\r\nSTARTTLS\r\nB\r\n", []string{"A", "STARTTLS"}, false},
+		{"close stops", "QUIT\r\nB\r\n", []string{"QUIT"}, true},
+		{"too long", "A\r\n" + strings.Repeat("x", 20) + "\r\nB\r\n", []string{"A", "too long", "B"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var l Lines
+			l.Write([]byte(tc.in))
+			var got []string
+			for _, r := range l.Feed(func() int { return 10 }, func(line string, tooLong bool) (Reply, bool) {
+				switch {
+				case tooLong:
+					return Reply{Data: []byte("too long")}, true
+				case line == "text":
+					return Reply{}, false
+				}
+				return Reply{Data: []byte(line), StartTLS: line == "STARTTLS", Close: line == "QUIT"}, true
+			}) {
+				got = append(got, string(r.Data))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("replies (-want +got):\n%s", diff)
+			}
+			if _, ok, _ := l.Next(10); ok != tc.left {
+				t.Errorf("a line left afterwards: %v, want %v", ok, tc.left)
+			}
+		})
+	}
+}

@@ -62,7 +62,7 @@ func rfcCommands(tb testing.TB) [][]byte {
 
 // FuzzCommandReader feeds a command stream to two sessions, one in one
 // piece and one cut at the fuzzer's points, and checks the command reader
-// (Feed, nextLine, parseCommand):
+// (Feed, driver.Lines, parseCommand):
 //
 //   - both sessions give the same replies: where TCP cuts the stream does
 //     not matter (RFC 1939 §3, commands are lines);

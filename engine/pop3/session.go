@@ -176,43 +176,24 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 		return nil
 	}
 	s.in.Write(p)
-	var replies []Reply
-	for s.state != Closed {
-		line, ok, tooLong := s.nextLine()
+	return s.in.Feed(s.lineLimit, func(line string, tooLong bool) (Reply, bool) {
 		if tooLong {
 			// An overlong SASL response fails the AUTH command too
 			// (RFC 5034 §4); the next line is a command again.
 			s.saslWait = false
-			replies = append(replies, Reply{Data: errLine("", "Line too long")})
-			continue
+			return Reply{Data: errLine("", "Line too long")}, true
 		}
-		if !ok {
-			break
-		}
-		r := s.handle(line, now)
-		replies = append(replies, r)
-		if r.StartTLS {
-			// Anything the client pipelined after STLS arrived in
-			// plain text and must not be executed under TLS
-			// (RFC 2595 §3.1 and the STARTTLS injection attacks).
-			s.in.Drop()
-			break
-		}
-		if r.Close {
-			break
-		}
-	}
-	return replies
+		return s.handle(line, now), true
+	})
 }
 
-// nextLine takes one line off the input buffer. tooLong reports a line that
-// went over the limit; its bytes are dropped up to and including its end.
-func (s *Session) nextLine() (line string, ok, tooLong bool) {
-	limit := MaxCommandLine
+// lineLimit is the longest line the session takes next, CRLF included: a
+// SASL line (RFC 5034 §4) or a command (RFC 2449 §4).
+func (s *Session) lineLimit() int {
 	if s.saslWait || s.in.HasPrefixFold("AUTH ") {
-		limit = MaxSASLLine
+		return MaxSASLLine
 	}
-	return s.in.Next(limit)
+	return MaxCommandLine
 }
 
 // EndReason says how a closed session ended: "quit", "dropped" (the

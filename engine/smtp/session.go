@@ -249,49 +249,28 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 		return nil
 	}
 	s.in.Write(p)
-	var replies []Reply
-	for s.state != Closed {
-		line, ok, tooLong := s.nextLine()
-		if !ok && !tooLong {
-			break
-		}
+	return s.in.Feed(s.lineLimit, func(line string, tooLong bool) (Reply, bool) {
 		if s.state == Data {
-			if r, done := s.dataLine(line, tooLong, now); done {
-				replies = append(replies, r)
-			}
-			continue
+			return s.dataLine(line, tooLong, now)
 		}
 		if tooLong {
 			s.saslWait = false
-			replies = append(replies, reply(500, "5.5.2", "Line too long"))
-			continue
+			return reply(500, "5.5.2", "Line too long"), true
 		}
-		r := s.handle(line, now)
-		replies = append(replies, r)
-		if r.StartTLS {
-			// Input pipelined after STARTTLS came in plain text and
-			// must not be executed under TLS (RFC 3207 §4.2).
-			s.in.Drop()
-			break
-		}
-		if r.Close {
-			break
-		}
-	}
-	return replies
+		return s.handle(line, now), true
+	})
 }
 
-// nextLine takes one line off the input. tooLong reports a line over the
-// limit of the current state; its bytes are dropped through its end.
-func (s *Session) nextLine() (line string, ok, tooLong bool) {
-	limit := MaxCommandLine
+// lineLimit is the longest line the session takes next, CRLF included:
+// message text, a SASL line or a command (RFC 5321 §4.5.3.1).
+func (s *Session) lineLimit() int {
 	switch {
 	case s.state == Data:
-		limit = MaxTextLine
+		return MaxTextLine
 	case s.saslWait || s.in.HasPrefixFold("AUTH "):
-		limit = MaxSASLLine
+		return MaxSASLLine
 	}
-	return s.in.Next(limit)
+	return MaxCommandLine
 }
 
 // reset ends any mail transaction (RFC 5321 §4.1.1.5).
