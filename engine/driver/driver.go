@@ -23,10 +23,16 @@ import (
 // commands.
 const readBufferSize = 32 << 10
 
+// streamChunk is how much of a long response (IMAP FETCH of every body) a
+// Streamer produces before the driver sends it: the client starts reading
+// while the rest is made, and the server never holds a whole mailbox's
+// worth of response in memory.
+const streamChunk = 256 << 10
+
 // readBuffers recycles the read buffers of ended connections: a client
 // that opens a connection per login would otherwise cost a fresh, zeroed
-// readBufferSize each time, and the garbage collector the rest. Every read
-// is copied out before the buffer is read into again.
+// readBufferSize each time, and the garbage collector the rest. Sessions
+// copy what they are fed, so one buffer serves every read.
 var readBuffers = sync.Pool{New: func() any {
 	b := make([]byte, readBufferSize)
 	return &b
@@ -42,10 +48,16 @@ type Reply struct {
 	StartTLS bool
 	// Close asks for the connection to end once Data is sent.
 	Close bool
+	// More says that the command's response goes on: once Data is sent,
+	// the driver calls Feed(nil, now) for the next part before it reads
+	// the client again. Only a session switched to streaming (Streamer)
+	// says so, and it is the last reply of its Feed.
+	More bool
 }
 
 // Session is a protocol session as the driver sees it. Feed, Poll, SetTLS,
-// Abort and Expire are called from the driver's goroutine only.
+// Abort and Expire are never called concurrently. Feed copies what it
+// needs of p: the driver reads into the same buffer again.
 type Session interface {
 	Greeting() []byte
 	Feed(p []byte, now time.Time) []Reply
@@ -55,6 +67,13 @@ type Session interface {
 	// Expire ends a session that idled out; the driver has sent
 	// Options.ExpireLine already if it could.
 	Expire() Reply
+}
+
+// A Streamer is a Session that can send a long response in parts of about
+// chunk octets (Reply.More) when asked to. Callers that collect replies
+// whole (the playground, the conformance runner) leave it off.
+type Streamer interface {
+	Stream(chunk int)
 }
 
 // Options configure one connection.
@@ -97,55 +116,37 @@ func Run(ctx context.Context, sess Session, stream transport.Stream, opts Option
 	})
 	defer idle.Stop()
 	d := &run{ctx: ctx, sess: sess, conn: conn, clk: clk, opts: opts}
+	if st, ok := sess.(Streamer); ok {
+		st.Stream(streamChunk)
+	}
 	if err := conn.Send(sess.Greeting()); err != nil {
 		return d.finish(fmt.Errorf("greeting: %w", err))
 	}
-
-	// Reads happen on their own goroutine so that Wake can be served while
-	// the client is silent.
-	type readResult struct {
-		data []byte
-		err  error
+	if opts.Wake != nil {
+		d.stop, d.polled = make(chan struct{}), make(chan struct{})
+		go d.poll()
 	}
-	reads := make(chan readResult)
-	next := make(chan struct{}, 1)
-	go func() {
-		bp := readBuffers.Get().(*[]byte)
-		defer readBuffers.Put(bp)
-		buf := *bp
-		for range next {
-			n, err := conn.Read(buf)
-			reads <- readResult{append([]byte(nil), buf[:n]...), err}
-			if err != nil {
-				return
+
+	// The session's goroutine reads the connection itself: a command is
+	// answered without handing its bytes to another goroutine first. What
+	// the session has to say between commands (Wake) is sent by d.poll,
+	// which takes turns with Feed under d.mu.
+	bp := readBuffers.Get().(*[]byte)
+	defer readBuffers.Put(bp)
+	buf := *bp
+	for {
+		n, err := conn.Read(buf)
+		if n > 0 {
+			idle.Reset(opts.Timeout)
+			if done, ferr := d.feed(buf[:n]); done {
+				return d.finish(ferr)
 			}
 		}
-	}()
-	defer close(next)
-	next <- struct{}{}
-	for {
-		select {
-		case <-opts.Wake:
-			if data := opts.Poll(clk.Now()); len(data) > 0 {
-				if err := conn.Send(data); err != nil {
-					return d.finish(err)
-				}
+		if err != nil {
+			if errors.Is(err, io.EOF) || conn.Closed() {
+				err = nil
 			}
-		case r := <-reads:
-			if len(r.data) > 0 {
-				idle.Reset(opts.Timeout)
-				if done, err := d.feed(r.data); done {
-					return d.finish(err)
-				}
-			}
-			if r.err != nil {
-				err := r.err
-				if errors.Is(err, io.EOF) || conn.Closed() {
-					err = nil
-				}
-				return d.finish(err)
-			}
-			next <- struct{}{}
+			return d.finish(err)
 		}
 	}
 }
@@ -156,45 +157,92 @@ type run struct {
 	conn *transport.Guarded
 	clk  clock.Clock
 	opts Options
-	out  bytes.Buffer
+	// mu lets feed and poll take turns with the session and the output.
+	mu  sync.Mutex
+	out bytes.Buffer
+	// stop ends poll, which closes polled when it has returned; both nil
+	// without Wake.
+	stop, polled chan struct{}
+	ended        bool // under mu: poll must not touch the session any more
 }
 
-// feed hands the session a chunk of input and carries out its replies.
-// done reports that the session or the connection has ended.
+// poll sends what the session has to say between commands whenever Wake
+// fires, until the connection ends.
+func (d *run) poll() {
+	defer close(d.polled)
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-d.opts.Wake:
+		}
+		d.mu.Lock()
+		if d.ended {
+			d.mu.Unlock()
+			return
+		}
+		data := d.opts.Poll(d.clk.Now())
+		if len(data) > 0 {
+			if err := d.conn.Send(data); err != nil {
+				// The reading side sees the closed connection and ends.
+				d.conn.Close()
+			}
+		}
+		d.mu.Unlock()
+	}
+}
+
+// feed hands the session a chunk of input and carries out its replies,
+// then the further parts of a streamed response. done reports that the
+// session or the connection has ended.
 func (d *run) feed(p []byte) (done bool, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for {
+		more, done, err := d.feedOnce(p)
+		if done || !more {
+			return done, err
+		}
+		p = nil
+	}
+}
+
+func (d *run) feedOnce(p []byte) (more, done bool, err error) {
 	for _, r := range d.sess.Feed(p, d.clk.Now()) {
 		if r.Delay > 0 {
 			if err := d.flush(); err != nil {
-				return true, err
+				return false, true, err
 			}
 			// Cancelling ctx cuts the delay short.
 			if !clock.Wait(d.clk, r.Delay, d.ctx.Done()) {
-				return true, nil
+				return false, true, nil
 			}
 		}
 		d.out.Write(r.Data)
 		if r.StartTLS || r.Close {
 			if err := d.flush(); err != nil {
-				return true, err
+				return false, true, err
 			}
 		}
 		if r.Close {
-			return true, nil
+			return false, true, nil
 		}
 		if r.StartTLS {
 			ts, err := d.opts.StartTLS(d.conn.Stream())
 			if err != nil {
-				return true, fmt.Errorf("start TLS: %w", err)
+				return false, true, fmt.Errorf("start TLS: %w", err)
 			}
 			d.conn.Replace(ts)
 			d.sess.SetTLS()
 		}
+		more = r.More
 	}
-	// Everything one read asked for goes out in one write.
+	// Everything one read asked for goes out in one write (or one per
+	// part of a streamed response).
 	if err := d.flush(); err != nil {
-		return true, err
+		return false, true, err
 	}
-	return false, nil
+	return more, false, nil
 }
 
 func (d *run) flush() error {
@@ -204,6 +252,16 @@ func (d *run) flush() error {
 }
 
 func (d *run) finish(err error) error {
+	d.mu.Lock()
+	d.ended = true
+	d.mu.Unlock()
+	if d.polled != nil {
+		close(d.stop)
+		// poll may be blocked in a send to a client that does not read:
+		// closing the connection frees it.
+		d.conn.Close()
+		<-d.polled
+	}
 	if d.conn.Expired() {
 		d.sess.Expire()
 	} else {

@@ -3,10 +3,13 @@ package driver_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/wirelab/wirelab/engine/clock"
 	"github.com/wirelab/wirelab/engine/driver"
@@ -133,6 +136,78 @@ func TestRunIdleTimeout(t *testing.T) {
 		}
 		if err := <-done; err != nil || !sess.expired {
 			t.Errorf("Run = %v, expired %v", err, sess.expired)
+		}
+	})
+}
+
+// streamer answers "big" in three parts (More) and everything else as echo
+// does, and records the chunk size it was given.
+type streamer struct {
+	echo
+	chunk int
+	parts []string // what is left of the response under way
+	feeds []string // the input of each Feed call
+}
+
+func (s *streamer) Stream(chunk int) { s.chunk = chunk }
+
+func (s *streamer) Feed(p []byte, now time.Time) []driver.Reply {
+	s.feeds = append(s.feeds, string(p))
+	var out []driver.Reply
+	if len(s.parts) > 0 {
+		out = append(out, driver.Reply{Data: []byte(s.parts[0]), More: len(s.parts) > 1})
+		s.parts = s.parts[1:]
+		if len(s.parts) > 0 {
+			return out
+		}
+	}
+	s.buf.Write(p)
+	for {
+		str := s.buf.String()
+		i := strings.Index(str, "\n")
+		if i < 0 {
+			return out
+		}
+		line := strings.TrimSpace(str[:i])
+		s.buf.Reset()
+		s.buf.WriteString(str[i+1:])
+		if line == "big" {
+			s.parts = []string{"part 2\r\n", "part 3\r\n"}
+			return append(out, driver.Reply{Data: []byte("part 1\r\n"), More: true})
+		}
+		out = append(out, driver.Reply{Data: []byte("ok " + line + "\r\n"), Close: line == "bye"})
+	}
+}
+
+// A streamed response is sent part by part, each asked for with Feed(nil),
+// and the command pipelined behind it is answered after its last part.
+func TestRunStreams(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		client, server := transport.Pipe()
+		sess := &streamer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- driver.Run(context.Background(), sess, server, driver.Options{
+				Name: "test", Clock: clock.NewVirtual(time.Time{}), Timeout: time.Minute,
+			})
+		}()
+		go client.Write([]byte("big\r\nafter\r\nbye\r\n"))
+		all, err := io.ReadAll(client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		want := "hello\r\npart 1\r\npart 2\r\npart 3\r\nok after\r\nok bye\r\n"
+		if diff := cmp.Diff(want, string(all)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if sess.chunk <= 0 {
+			t.Errorf("Stream(%d): the driver did not switch streaming on", sess.chunk)
+		}
+		if diff := cmp.Diff([]string{"big\r\nafter\r\nbye\r\n", "", ""}, sess.feeds); diff != "" {
+			t.Errorf("Feed calls (-want +got):\n%s", diff)
 		}
 	})
 }

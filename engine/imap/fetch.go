@@ -147,6 +147,11 @@ func (s *Session) fetch(c *cmd) error {
 			if err := f.message(i); err != nil {
 				return err
 			}
+			if c.part != nil {
+				if err := c.part(); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if f.expunged && !c.uid {

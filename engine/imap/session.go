@@ -159,6 +159,11 @@ type Session struct {
 	// A multi-step AUTHENTICATE in progress.
 	authTag string
 
+	// streamChunk > 0 lets long commands answer in parts (Stream);
+	// stream is the one under way.
+	streamChunk int
+	stream      *stream
+
 	mu    sync.Mutex
 	wake  func() // tells the driver there is something to send
 	ended string
@@ -221,6 +226,14 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 	}
 	s.reader.Feed(p)
 	var out []Reply
+	if s.stream != nil {
+		// The rest of a streamed response comes before the next command.
+		r := s.resume(s.stream)
+		out = append(out, r)
+		if r.More || r.StartTLS || r.Close {
+			return out
+		}
+	}
 	for s.state != Logout {
 		ev := s.reader.Next()
 		if s.authTag != "" && ev.Kind == imapwire.EventCommand {
@@ -242,7 +255,7 @@ func (s *Session) Feed(p []byte, now time.Time) []Reply {
 		case imapwire.EventCommand:
 			r := s.command(ev.Command, now)
 			out = append(out, r)
-			if r.StartTLS || r.Close {
+			if r.More || r.StartTLS || r.Close {
 				return out
 			}
 		}
@@ -374,6 +387,9 @@ type cmd struct {
 	// command: FETCH, STORE and SEARCH by sequence number may not be
 	// followed by EXPUNGE (RFC 9051 §7.5.1).
 	noExpunge bool
+	// part, while a streamed command runs, hands out what is in out once
+	// it is large enough; an error means the session is gone.
+	part func() error
 }
 
 type command struct {
@@ -442,6 +458,9 @@ func (s *Session) command(raw []byte, now time.Time) Reply {
 	s.emit(Event{Kind: EventCommand, Command: c.name, Tag: tag})
 	if entry.states&bit(s.state) == 0 {
 		return Reply{Data: s.finish(c, bad("%s is not valid in the %s state", c.name, s.state))}
+	}
+	if s.streamChunk > 0 && streams(c.name) {
+		return s.runStreaming(entry.run, c)
 	}
 	err := s.safeRun(entry.run, c)
 	if c.deferred && err == nil {
@@ -544,6 +563,7 @@ func (s *Session) Expire() Reply {
 }
 
 func (s *Session) end(reason string) {
+	s.stopStream()
 	if s.state == Logout {
 		return
 	}
