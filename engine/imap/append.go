@@ -68,15 +68,17 @@ func (s *Session) appendCmd(c *cmd) error {
 	if err != nil {
 		return copyError(err)
 	}
-	uid, err := s.cfg.Store.Deliver(s.user, name, raw, storeFlags, date)
+	// Client: the client wrote the message, so it is filed in cur/, not
+	// new/ (mailstore.NewMessage.Client); \Recent is the store's by UID.
+	uids, err := s.cfg.Store.DeliverBatch(s.user, name, []mailstore.NewMessage{{Raw: raw, Flags: storeFlags, InternalDate: date, Client: true}})
 	if err != nil {
 		if errors.Is(err, mailstore.ErrTooBig) {
 			return no("TOOBIG", "Message of %d octets exceeds the limit of %d", len(raw), mailstore.MaxMessageSize)
 		}
 		return copyError(err)
 	}
-	c.okCode = fmt.Sprintf("APPENDUID %d %d", validity, uid)
-	s.viewOwnAppend(name, []uint32{uid})
+	c.okCode = fmt.Sprintf("APPENDUID %d %d", validity, uids[0])
+	s.viewOwnAppend(name, uids)
 	return nil
 }
 

@@ -109,13 +109,7 @@ func (s *Session) selectCmd(c *cmd, readOnly bool) error {
 // firstUnseen is the sequence number of the first message without \Seen.
 func (s *Session) firstUnseen() uint32 {
 	for i, uid := range s.sel.uids {
-		seen := false
-		for _, f := range s.sel.flags[uid] {
-			if f == string(mailstore.FlagSeen) {
-				seen = true
-			}
-		}
-		if !seen {
+		if !s.sel.reportedHas(uid, mailstore.FlagSeen) {
 			return uint32(i + 1)
 		}
 	}
@@ -132,10 +126,8 @@ func (s *Session) closeCmd(c *cmd) error {
 	var gone []uint32
 	if !sel.readOnly {
 		for _, uid := range sel.uids {
-			for _, f := range sel.flags[uid] {
-				if f == string(mailstore.FlagDeleted) {
-					gone = append(gone, uid)
-				}
+			if sel.reportedHas(uid, mailstore.FlagDeleted) {
+				gone = append(gone, uid)
 			}
 		}
 	}

@@ -17,18 +17,29 @@ type selection struct {
 	name     string
 	readOnly bool
 	validity uint32
-	uids     []uint32            // sequence number i+1 -> UID
-	flags    map[uint32][]string // flags as this session last reported them
-	recent   map[uint32]bool     // \Recent for this session (IMAP4rev1)
+	uids     []uint32        // sequence number i+1 -> UID
+	recent   map[uint32]bool // \Recent for this session (IMAP4rev1)
 	cancel   func()
+
+	// flags holds the flags this session last reported for the messages
+	// whose report may differ from what msgs says now; a message without
+	// an entry was last reported (or, at SELECT, taken to be known) as msgs
+	// has it, with \Recent unless rev2AtOpen: see reported. An entry is
+	// pinned before the view learns a change of the message (learn), so
+	// SELECT builds none, which for a large mailbox was most of its work.
+	flags      map[uint32][]string
+	rev2AtOpen bool
 
 	// msgs is what the session knows of each message of the view, by UID,
 	// ascending: flags and MODSEQ as last learned from the store (by its
 	// own STORE or from the change feed), size and internal date, which
 	// never change. FETCH serves FLAGS, UID, RFC822.SIZE, INTERNALDATE and
 	// MODSEQ from it without reading a file. A message expunged by another
-	// session stays until the view drops it.
-	msgs []mailstore.Message
+	// session stays until the view drops it. While msgsShared, msgs is the
+	// store's shared snapshot (mailstore.Snapshot.Messages), which the
+	// session copies before it changes an element (writable).
+	msgs       []mailstore.Message
+	msgsShared bool
 	// uidNext is the UIDNEXT of the snapshot, raised as messages arrive.
 	uidNext uint32
 	// highestModSeq is the highest mod-sequence the client has been told
@@ -63,7 +74,7 @@ func (s *Session) open(name string, readOnly bool) (*selection, error) {
 	if err := st.Refresh(s.user, name); err != nil {
 		return nil, err
 	}
-	sel := &selection{name: name, readOnly: readOnly, recent: map[uint32]bool{}}
+	sel := &selection{name: name, readOnly: readOnly, rev2AtOpen: s.rev2, flags: map[uint32][]string{}}
 	// Watch before taking the snapshot, so that no change falls between
 	// the two; the changes the snapshot already holds are dropped below.
 	sel.cancel = st.Watch(s.user, name, func(c mailstore.Change) {
@@ -85,19 +96,14 @@ func (s *Session) open(name string, readOnly bool) (*selection, error) {
 	sel.uidNext = status.UIDNext
 	sel.highestModSeq = status.HighestModSeq
 	sel.noModSeq = status.HighestModSeq == 0
-	sel.msgs = snap.Messages
+	sel.msgs, sel.msgsShared = snap.Messages, true
 	sel.uids = make([]uint32, len(snap.Messages))
-	sel.flags = make(map[uint32][]string, len(snap.Messages))
+	sel.recent = make(map[uint32]bool, len(snap.Recent))
 	for _, uid := range snap.Recent {
 		sel.recent[uid] = true
 	}
 	for i := range sel.msgs {
 		sel.uids[i] = sel.msgs[i].UID
-		flags := flagStrings(sel.msgs[i].Flags)
-		if !s.rev2 && sel.recent[sel.uids[i]] {
-			flags = append(flags, string(mailstore.FlagRecent))
-		}
-		sel.flags[sel.uids[i]] = flags
 	}
 	sel.setKeywords(snap.Keywords)
 	sel.canCreateKeywords = snap.CanCreateKeywords
@@ -105,6 +111,54 @@ func (s *Session) open(name string, readOnly bool) (*selection, error) {
 	sel.pending = dropSnapshotted(sel.pending, status)
 	s.mu.Unlock()
 	return sel, nil
+}
+
+// reported returns the flags this session last reported for uid (see
+// selection.flags).
+func (sel *selection) reported(uid uint32) []string {
+	if f, ok := sel.flags[uid]; ok {
+		return f
+	}
+	m := sel.msg(uid)
+	if m == nil {
+		return nil
+	}
+	out := make([]string, len(m.Flags), len(m.Flags)+1)
+	for i, f := range m.Flags {
+		out[i] = string(f)
+	}
+	if !sel.rev2AtOpen && sel.recent[uid] {
+		out = append(out, string(mailstore.FlagRecent))
+	}
+	return out
+}
+
+// reportedHas reports whether the flags last reported for uid include
+// flag, without building them.
+func (sel *selection) reportedHas(uid uint32, flag mailstore.Flag) bool {
+	if f, ok := sel.flags[uid]; ok {
+		return slices.Contains(f, string(flag))
+	}
+	m := sel.msg(uid)
+	return m != nil && slices.Contains(m.Flags, flag)
+}
+
+// writable returns the message with the given UID for the caller to
+// change, first copying msgs if it is still the store's shared snapshot;
+// pointers msg returned before are then stale.
+func (sel *selection) writable(uid uint32) *mailstore.Message {
+	if sel.msgsShared {
+		sel.msgs, sel.msgsShared = slices.Clone(sel.msgs), false
+	}
+	return sel.msg(uid)
+}
+
+// pin records the flags last reported for uid before the view learns a
+// change of the message, which reported would otherwise show.
+func (sel *selection) pin(uid uint32) {
+	if _, ok := sel.flags[uid]; !ok {
+		sel.flags[uid] = sel.reported(uid)
+	}
 }
 
 // dropSnapshotted removes from changes those a Select snapshot with the
@@ -293,7 +347,7 @@ func (s *Session) reportFlags(e *imapwire.Encoder, uids map[uint32]bool) {
 			continue
 		}
 		now := s.viewFlags(m)
-		if slices.Equal(now, sel.flags[uid]) && !(s.condstore && uids[uid]) {
+		if slices.Equal(now, sel.reported(uid)) && !(s.condstore && uids[uid]) {
 			continue
 		}
 		sel.flags[uid] = now
@@ -333,6 +387,9 @@ func (s *Session) expungeFromView(e *imapwire.Encoder, uids []uint32) {
 		_, ok := slices.BinarySearch(gone, uid)
 		return ok
 	})
+	if sel.msgsShared {
+		sel.msgs, sel.msgsShared = slices.Clone(sel.msgs), false
+	}
 	sel.msgs = slices.DeleteFunc(sel.msgs, func(m mailstore.Message) bool {
 		_, ok := slices.BinarySearch(gone, m.UID)
 		return ok

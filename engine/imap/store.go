@@ -208,7 +208,7 @@ func (s *Session) reportStored(c *cmd, req storeRequest, results []mailstore.Mes
 		if seq == 0 {
 			continue
 		}
-		before := sel.flags[r.UID]
+		before := sel.reported(r.UID)
 		sel.learn(r)
 		m := sel.msg(r.UID)
 		if m == nil {
@@ -327,6 +327,8 @@ func (sel *selection) learn(mf mailstore.MessageFlags) bool {
 	case mf.ModSeq == 0 && slices.Equal(m.Flags, mf.Flags):
 		return false // a store without mod-sequences: compare flags
 	}
+	sel.pin(mf.UID) // what the client was told stays as it was
+	m = sel.writable(mf.UID)
 	m.Flags = mf.Flags
 	m.ModSeq = mf.ModSeq
 	return true

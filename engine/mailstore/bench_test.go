@@ -3,8 +3,14 @@ package mailstore_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/hack-pad/hackpadfs"
+	"github.com/hack-pad/hackpadfs/mem"
+
+	"github.com/wirelab/wirelab/engine/clock"
 	"github.com/wirelab/wirelab/engine/mailstore"
+	"github.com/wirelab/wirelab/engine/memfs"
 )
 
 // A typical small message: headers and a short body.
@@ -88,6 +94,104 @@ func BenchmarkOpen100k(b *testing.B) {
 		got, err := fresh.Status("alice", "INBOX")
 		if err != nil || got != want {
 			b.Fatalf("status %+v, %v; want %+v", got, err, want)
+		}
+	}
+}
+
+// exclusiveMemStore is the store `wirelab serve` runs without --data: an
+// in-memory file system that nothing else can reach, and no content cache.
+func exclusiveMemStore(b *testing.B, fsys func(clock.Clock) hackpadfs.FS) *mailstore.Store {
+	b.Helper()
+	clk := clock.NewVirtual(time.Time{})
+	st := mailstore.New(fsys(clk), mailstore.Options{Clock: clk, Exclusive: true, CacheBytes: -1})
+	if err := st.EnsureUser("alice"); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// memFileSystems are the in-memory file systems to compare: the one
+// `wirelab serve` uses, and hackpadfs's.
+var memFileSystems = []struct {
+	name string
+	fs   func(clock.Clock) hackpadfs.FS
+}{
+	{"memfs", func(c clock.Clock) hackpadfs.FS { return memfs.New(c) }},
+	{"hackpadfs-mem", func(clock.Clock) hackpadfs.FS {
+		fsys, err := mem.NewFS()
+		if err != nil {
+			panic(err)
+		}
+		return fsys
+	}},
+}
+
+// BenchmarkDeliverExclusiveMem is one APPEND's store work on the in-memory
+// store of `wirelab serve`: one op is one single-message Deliver of an
+// IMAP client (NewMessage.Client). Run it with -benchtime 10000x for the
+// peer benchmark's 10,000 APPENDs.
+func BenchmarkDeliverExclusiveMem(b *testing.B) {
+	for _, f := range memFileSystems {
+		b.Run(f.name, func(b *testing.B) {
+			st := exclusiveMemStore(b, f.fs)
+			raw := benchMessage(1)
+			b.ReportAllocs()
+			cpu := processCPU()
+			for b.Loop() {
+				if _, err := st.DeliverBatch("alice", "INBOX", []mailstore.NewMessage{{Raw: raw, Client: true}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu)
+		})
+	}
+}
+
+// BenchmarkSelect10kExclusiveMem selects a 10,000-message mailbox of the
+// in-memory store of `wirelab serve`.
+func BenchmarkSelect10kExclusiveMem(b *testing.B) {
+	st := exclusiveMemStore(b, memFileSystems[0].fs)
+	deliverN(b, st, "alice", "INBOX", 10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := st.Refresh("alice", "INBOX"); err != nil {
+			b.Fatal(err)
+		}
+		snap, err := st.Select("alice", "INBOX", false)
+		if err != nil || len(snap.Messages) != 10000 {
+			b.Fatal(err, len(snap.Messages))
+		}
+	}
+}
+
+// BenchmarkSelect10kAfterAppendDisk is the first SELECT after a client
+// APPENDed 10,000 messages to an on-disk store (`wirelab serve --data`):
+// Refresh and the claim of the \Recent messages. The mailbox is filled
+// again for each op, outside the timer.
+func BenchmarkSelect10kAfterAppendDisk(b *testing.B) {
+	const n = 10000
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		st := mailstore.New(diskFS(b), mailstore.Options{Clock: clock.NewVirtual(time.Time{})})
+		name := fmt.Sprintf("box%d", i)
+		i++
+		if err := st.CreateMailbox("alice", name); err != nil {
+			b.Fatal(err)
+		}
+		for j := range n {
+			if _, err := st.DeliverBatch("alice", name, []mailstore.NewMessage{{Raw: benchMessage(j), InternalDate: atNow, Client: true}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		if err := st.Refresh("alice", name); err != nil {
+			b.Fatal(err)
+		}
+		snap, err := st.Select("alice", name, false)
+		if err != nil || len(snap.Recent) != n {
+			b.Fatal(err, len(snap.Recent))
 		}
 	}
 }

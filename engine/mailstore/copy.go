@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/hack-pad/hackpadfs"
 )
@@ -23,7 +22,8 @@ type CopyResult struct {
 // Copy copies the messages with the given UIDs from one of the user's
 // mailboxes to another (IMAP COPY, RFC 3501 §6.4.7), keeping their flags and
 // internal dates. The copies are new messages of the destination: fresh
-// UIDs and mod-sequences, \Recent there. UIDs that do not exist (any more)
+// UIDs and mod-sequences, \Recent there, their files in cur/ as a
+// client's (see NewMessage.Client). UIDs that do not exist (any more)
 // are skipped. It copies all or nothing: on failure the destination is as
 // it was. from and to may be the same mailbox.
 func (s *Store) Copy(user, from, to string, uids []uint32) (CopyResult, error) {
@@ -65,7 +65,7 @@ func (s *Store) Copy(user, from, to string, uids []uint32) (CopyResult, error) {
 		}
 		if err == nil {
 			var r *record
-			r, err = dst.prepare(NewMessage{Raw: data, Flags: m.Flags, InternalDate: m.InternalDate})
+			r, err = dst.prepare(NewMessage{Raw: data, Flags: m.Flags, InternalDate: m.InternalDate, Client: true})
 			if err == nil {
 				recs = append(recs, r)
 				res.SourceUIDs = append(res.SourceUIDs, m.UID)
@@ -90,9 +90,10 @@ func (s *Store) Copy(user, from, to string, uids []uint32) (CopyResult, error) {
 
 // Move moves the messages with the given UIDs from one of the user's
 // mailboxes to another (IMAP MOVE, RFC 6851): their files are renamed into
-// the destination, which gives them fresh UIDs and mod-sequences and shows
-// them as \Recent, and the source expunges them with one mod-sequence. Both
-// mailboxes are locked throughout, so no session sees a message in both or
+// the destination's cur/ (a client moved them, see NewMessage.Client),
+// which gives them fresh UIDs and mod-sequences and shows them as \Recent,
+// and the source expunges them with one mod-sequence. Both mailboxes are
+// locked throughout, so no session sees a message in both or
 // in neither, and a failure leaves both as they were. Watchers of the
 // destination hear Appended before watchers of the source hear Expunged,
 // the order in which RFC 6851 §4.3 reports COPYUID and EXPUNGE. UIDs that
@@ -175,11 +176,8 @@ func moveLocked(src, dst *mailbox, uids []uint32) (CopyResult, error) {
 			n.extra = withoutKeywordLetters(r.extra)
 		}
 		n.Flags = dst.canonicalLocked(r.Flags)
-		if strings.HasPrefix(r.file, "new/") && len(n.Flags) == 0 && n.extra == "" {
-			n.file = "new/" + r.Key
-		} else {
-			n.file = "cur/" + r.Key + ":2," + infoFromFlags(n.Flags, n.extra, &dst.keywords)
-		}
+		// A client moved it, so it goes to cur/ as Copy's copies do.
+		n.file = "cur/" + r.Key + ":2," + infoFromFlags(n.Flags, n.extra, &dst.keywords)
 		if src.path(r.file) != dst.path(n.file) {
 			if err := hackpadfs.Rename(fs, src.path(r.file), dst.path(n.file)); err != nil {
 				for j := i - 1; j >= 0; j-- {
@@ -207,6 +205,7 @@ func moveLocked(src, dst *mailbox, uids []uint32) (CopyResult, error) {
 		}
 	}
 	src.msgs = kept
+	src.dropViewLocked()
 	srcErr := src.recordExpungeLocked(slices.Clone(res.SourceUIDs))
 
 	// ...and the destination gains them.
@@ -223,12 +222,13 @@ func moveLocked(src, dst *mailbox, uids []uint32) (CopyResult, error) {
 		lines.WriteByte('\n')
 		appendStateLine(&log, n)
 	}
-	dstErr := dst.store.appendFile(dst.path(uidlistName), lines.Bytes())
+	dstErr := dst.store.appendFile(dst.uidlistPath, lines.Bytes())
 	if dstErr != nil {
 		dstErr = dst.errorf("move: write uid list", dstErr)
 	} else {
 		dstErr = dst.logLocked(log.Bytes())
 	}
+	dst.appendViewLocked(moved)
 	dst.emitLocked(Change{Kind: Appended, UIDs: slices.Clone(res.DestUIDs)})
 	// Appended must reach watchers before Expunged, but both were queued
 	// on their own mailbox; when they are one mailbox, put Appended first.

@@ -169,7 +169,10 @@ func (mb *mailbox) readKeywords() (keywordTable, error) {
 // the mailbox does not know yet and saves the table. It defines all of them
 // or, past MaxKeywords, none and fails with ErrTooManyKeywords.
 func (mb *mailbox) defineKeywordsLocked(sets ...[]Flag) (added []Flag, err error) {
-	next := mb.keywords.clone()
+	// The table is cloned only once a keyword is new: most messages
+	// bring none, and this runs for every delivery.
+	next := &mb.keywords
+	var clone keywordTable
 	for _, flags := range sets {
 		for _, f := range flags {
 			if !IsKeyword(f) {
@@ -177,6 +180,10 @@ func (mb *mailbox) defineKeywordsLocked(sets ...[]Flag) (added []Flag, err error
 			}
 			if _, ok := next.lookup(f); ok {
 				continue
+			}
+			if next == &mb.keywords {
+				clone = mb.keywords.clone()
+				next = &clone
 			}
 			if !next.add(f, mb.reserved) {
 				return nil, fmt.Errorf("%w: %s/%s has %d keywords, the most a Maildir can keep; %q is one too many",
@@ -191,7 +198,7 @@ func (mb *mailbox) defineKeywordsLocked(sets ...[]Flag) (added []Flag, err error
 	if err := mb.store.writeFileAtomic(mb.path(keywordsName), next.encode()); err != nil {
 		return nil, mb.errorf("write keywords", err)
 	}
-	mb.keywords = next
+	mb.keywords = clone
 	return added, nil
 }
 

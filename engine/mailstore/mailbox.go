@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,9 +78,18 @@ type mailbox struct {
 	user  string
 	name  string
 	dir   string
+	// The files every delivery appends to, by their paths.
+	uidlistPath, modseqPath string
 
-	mu          sync.Mutex
-	msgs        []*record // in UID order
+	mu   sync.Mutex
+	msgs []*record // in UID order
+	// view is msgs as Messages, shared read-only with the sessions that
+	// selected the mailbox (Snapshot.Messages), valid when viewOK. Appends
+	// extend it; any other change of msgs or of a record's Message drops
+	// it (dropViewLocked), and the next Select builds it again. So the
+	// SELECT that follows an import copies nothing.
+	view        []Message
+	viewOK      bool
 	uidValidity uint32
 	uidNext     uint32
 	deleted     bool
@@ -102,7 +111,10 @@ type mailbox struct {
 	stamp dirStamp
 }
 
-func (mb *mailbox) path(rel string) string { return path.Join(mb.dir, rel) }
+// path returns rel (a clean relative name such as "cur/<file>") under the
+// mailbox directory. Both are clean, so plain concatenation is path.Join,
+// without its cost on every message.
+func (mb *mailbox) path(rel string) string { return mb.dir + "/" + rel }
 
 func (mb *mailbox) errorf(op string, err error) error {
 	return fmt.Errorf("mailstore: %s %s/%s: %w", op, mb.user, mb.name, err)
@@ -260,6 +272,7 @@ func (mb *mailbox) scanLocked() (changes []Change, err error) {
 		changes = mb.diffLocked(oldKeywords, gone, expungeSeq, flagged, flagSeq, added)
 	}
 	mb.msgs = byUID
+	mb.buildViewLocked()
 	mb.uidValidity = validity
 	mb.uidNext = next
 	if first {
@@ -560,17 +573,28 @@ func (mb *mailbox) statusLocked() Status {
 		UIDValidity:   mb.uidValidity,
 		HighestModSeq: mb.highestModSeq,
 	}
-	for _, r := range mb.msgs {
-		if !hasFlag(r.Flags, FlagSeen) {
+	count := func(m *Message) {
+		if !hasFlag(m.Flags, FlagSeen) {
 			st.Unseen++
 		}
-		if hasFlag(r.Flags, FlagDeleted) {
+		if hasFlag(m.Flags, FlagDeleted) {
 			st.Deleted++
 		}
-		if r.UID >= mb.firstRecent {
+		if m.UID >= mb.firstRecent {
 			st.Recent++
 		}
-		st.Size += r.VSize
+		st.Size += m.VSize
+	}
+	// The view, when there is one, is the same messages in one array,
+	// which is quicker to walk than the records.
+	if mb.viewOK {
+		for i := range mb.view {
+			count(&mb.view[i])
+		}
+	} else {
+		for _, r := range mb.msgs {
+			count(&r.Message)
+		}
 	}
 	return st
 }
@@ -591,6 +615,41 @@ func (mb *mailbox) messagesLocked() []Message {
 		out[i].Flags = cloneFlags(r.Flags)
 	}
 	return out
+}
+
+// sharedMessagesLocked returns the mailbox's messages as the shared view:
+// the caller must not modify the slice or its elements, and may append to
+// it (its capacity is its length, so an append copies).
+func (mb *mailbox) sharedMessagesLocked() []Message {
+	if !mb.viewOK {
+		mb.buildViewLocked()
+	}
+	return slices.Clip(mb.view)
+}
+
+// buildViewLocked makes view from msgs. A view handed out before keeps
+// its own array.
+func (mb *mailbox) buildViewLocked() {
+	mb.view, mb.viewOK = mb.messagesLocked(), true
+}
+
+// dropViewLocked is called after msgs or a record's Message changed other
+// than by an append.
+func (mb *mailbox) dropViewLocked() {
+	mb.view, mb.viewOK = nil, false
+}
+
+// appendViewLocked follows records appended to msgs. Appending never
+// writes where a handed-out view can see: those were clipped.
+func (mb *mailbox) appendViewLocked(recs []*record) {
+	if !mb.viewOK {
+		return
+	}
+	for _, r := range recs {
+		m := r.Message
+		m.Flags = cloneFlags(r.Flags)
+		mb.view = append(mb.view, m)
+	}
 }
 
 func (mb *mailbox) list() ([]Message, Status, error) {
@@ -659,7 +718,9 @@ func (mb *mailbox) deliver(msgs []NewMessage) ([]uint32, error) {
 
 // prepare writes one message to tmp/ under a fresh unique name, made
 // durable when the store syncs, with its internal date (which must be set)
-// as the file's modification time.
+// as the file's modification time. The record's file is left as the
+// directory the message goes to, "new/" or "cur/" (NewMessage.Client),
+// for commit to complete.
 func (mb *mailbox) prepare(m NewMessage) (*record, error) {
 	s := mb.store
 	if len(m.Raw) > MaxMessageSize {
@@ -670,11 +731,21 @@ func (mb *mailbox) prepare(m NewMessage) (*record, error) {
 		return nil, err
 	}
 	r := &record{}
-	r.Key = fmt.Sprintf("%s,S=%d,W=%d", s.uniqueName(), len(m.Raw), crlfSize(m.Raw))
-	r.Flags = flags
 	r.Size = int64(len(m.Raw))
 	r.VSize = crlfSize(m.Raw)
+	key := s.appendUniqueName(make([]byte, 0, 64+len(s.host)))
+	key = append(key, ",S="...)
+	key = strconv.AppendInt(key, r.Size, 10)
+	key = append(key, ",W="...)
+	key = strconv.AppendInt(key, r.VSize, 10)
+	r.Key = string(key)
+	r.Flags = flags
 	r.InternalDate = m.InternalDate.UTC()
+	// commit completes the file name; until then it says the directory.
+	r.file = "new/"
+	if m.Client {
+		r.file = "cur/"
+	}
 	tmp := mb.path("tmp/" + r.Key)
 	if err := s.writeNew(tmp, m.Raw); err != nil {
 		_ = hackpadfs.Remove(s.fs, tmp)
@@ -713,9 +784,10 @@ func (mb *mailbox) commit(recs []*record, raws [][]byte) ([]uint32, error) {
 	}
 	for i, r := range recs {
 		r.Flags = mb.canonicalLocked(r.Flags)
-		r.file = "new/" + r.Key
-		if len(r.Flags) > 0 {
+		if len(r.Flags) > 0 || r.file == "cur/" {
 			r.file = "cur/" + r.Key + ":2," + infoFromFlags(r.Flags, "", &mb.keywords)
+		} else {
+			r.file = "new/" + r.Key
 		}
 		if err := hackpadfs.Rename(s.fs, mb.path("tmp/"+r.Key), mb.path(r.file)); err != nil {
 			for _, done := range recs[:i] {
@@ -744,7 +816,7 @@ func (mb *mailbox) commit(recs []*record, raws [][]byte) ([]uint32, error) {
 		lines.WriteByte('\n')
 		appendStateLine(&log, r)
 	}
-	err = s.appendFile(mb.path(uidlistName), lines.Bytes())
+	err = s.appendFile(mb.uidlistPath, lines.Bytes())
 	if err != nil {
 		// The messages are in place; a rescan will give them UIDs again if
 		// the list could not be written, so report the failure honestly.
@@ -752,6 +824,7 @@ func (mb *mailbox) commit(recs []*record, raws [][]byte) ([]uint32, error) {
 	} else {
 		err = mb.logLocked(log.Bytes())
 	}
+	mb.appendViewLocked(recs)
 	mb.emitLocked(Change{Kind: Appended, UIDs: uids})
 	mb.mu.Unlock()
 	mb.flush()
@@ -846,6 +919,7 @@ func (mb *mailbox) expungeWhere(sel func(*record) bool) ([]uint32, error) {
 	var err error
 	if len(gone) > 0 {
 		mb.msgs = kept
+		mb.dropViewLocked()
 		err = mb.recordExpungeLocked(gone)
 	}
 	mb.mu.Unlock()

@@ -168,7 +168,7 @@ func (mb *mailbox) logLocked(lines []byte) error {
 	if len(lines) == 0 {
 		return nil
 	}
-	if err := mb.store.appendFile(mb.path(modseqName), lines); err != nil {
+	if err := mb.store.appendFile(mb.modseqPath, lines); err != nil {
 		return mb.errorf("write modseq log", err)
 	}
 	mb.logLines += bytes.Count(lines, []byte{'\n'})

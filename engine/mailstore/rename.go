@@ -115,6 +115,7 @@ func (s *Store) Rename(user, oldName, newName string) error {
 				s.cache.drop(mb.dir + "/" + r.Key)
 			}
 			mb.msgs = nil
+			mb.dropViewLocked()
 			mb.deleted = true
 			mb.emitLocked(Change{Kind: MailboxRenamed, NewName: m.to})
 		}

@@ -13,6 +13,8 @@ import (
 // RFC 7162 §3.1.2.1).
 type Snapshot struct {
 	// Messages are in UID order; their position is the sequence number.
+	// They are shared with the store and other sessions: the caller must
+	// not modify them (copy first), though it may append to the slice.
 	Messages []Message
 	// Status.Recent is len(Recent).
 	Status Status
@@ -29,7 +31,10 @@ type Snapshot struct {
 // Select takes a consistent snapshot of a mailbox for a session. Unless
 // readOnly, the session also claims the mailbox's recent messages: they are
 // \Recent to it and to no later session (RFC 3501 §2.3.2), and Maildir
-// files still in new/ move to cur/, as Dovecot does. A read-only select
+// files still in new/ (mail delivered by SMTP or dropped in by another
+// program) move to cur/, as Dovecot does. \Recent is kept by UID in the
+// modseq log (the first unclaimed UID), not by directory: mail a client
+// filed in cur/ (NewMessage.Client) is \Recent all the same. A read-only select
 // (EXAMINE) sees the same messages as recent but leaves them unclaimed
 // (RFC 3501 §6.3.2).
 //
@@ -46,7 +51,7 @@ func (s *Store) Select(user, name string, readOnly bool) (Snapshot, error) {
 		return Snapshot{}, err
 	}
 	snap := Snapshot{
-		Messages:          mb.messagesLocked(),
+		Messages:          mb.sharedMessagesLocked(),
 		Status:            mb.statusLocked(),
 		Keywords:          mb.keywords.list(),
 		CanCreateKeywords: mb.keywords.slot(mb.reserved) >= 0,
@@ -95,12 +100,18 @@ func (s *Store) Keywords(user, name string) ([]Flag, error) {
 // recentLocked lists the unclaimed messages with UIDs up to upTo.
 func (mb *mailbox) recentLocked(upTo uint32) []uint32 {
 	i := sort.Search(len(mb.msgs), func(i int) bool { return mb.msgs[i].UID >= mb.firstRecent })
-	var out []uint32
+	if i == len(mb.msgs) {
+		return nil
+	}
+	out := make([]uint32, 0, len(mb.msgs)-i)
 	for _, r := range mb.msgs[i:] {
 		if r.UID > upTo {
 			break
 		}
 		out = append(out, r.UID)
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
@@ -112,17 +123,21 @@ func (mb *mailbox) claimLocked(upTo uint32) ([]uint32, error) {
 	if upTo < mb.firstRecent {
 		return nil, nil
 	}
-	out := mb.recentLocked(upTo)
-	// The move out of new/ tells other Maildir readers that a client has
-	// seen the message; an exclusive store has none, and the claim is
-	// recorded below either way. Moving 10,000 files costs a SELECT after
-	// a large import most of its time.
-	for _, uid := range out {
-		if mb.store.exclusive {
+	i := sort.Search(len(mb.msgs), func(i int) bool { return mb.msgs[i].UID >= mb.firstRecent })
+	var out []uint32
+	if i < len(mb.msgs) {
+		out = make([]uint32, 0, len(mb.msgs)-i)
+	}
+	for _, r := range mb.msgs[i:] {
+		if r.UID > upTo {
 			break
 		}
-		r := mb.msgs[mb.find(uid)]
-		if !strings.HasPrefix(r.file, "new/") {
+		out = append(out, r.UID)
+		// The move out of new/ tells other Maildir readers that a client
+		// has seen the message; an exclusive store has none, and the
+		// claim is recorded below either way. Mail a client put here
+		// (APPEND, COPY, MOVE) is in cur/ already.
+		if mb.store.exclusive || !strings.HasPrefix(r.file, "new/") {
 			continue
 		}
 		file := "cur/" + r.Key + ":2," + infoFromFlags(r.Flags, r.extra, &mb.keywords)
@@ -130,6 +145,9 @@ func (mb *mailbox) claimLocked(upTo uint32) ([]uint32, error) {
 		if err := hackpadfs.Rename(mb.store.fs, mb.path(r.file), mb.path(file)); err == nil {
 			r.file = file
 		}
+	}
+	if len(out) == 0 {
+		out = nil
 	}
 	next := mb.uidNext
 	if upTo < next-1 {

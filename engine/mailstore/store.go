@@ -14,7 +14,8 @@
 //	<mailbox>/dovecot-keywords    keyword letters
 //
 // A message is written to tmp/ and renamed into new/ (or cur/ when it already
-// has flags), so a reader never sees half a message. Flags live in the file
+// has flags, or a mail client put it there: APPEND, COPY, MOVE), so a
+// reader never sees half a message. Flags live in the file
 // name's ":2,<letters>" info suffix: upper-case letters for the system flags,
 // and a..z for keywords (RFC 3501 §2.3.2), named per mailbox by
 // "dovecot-keywords" lines "<index> <keyword>" as Dovecot does (at most
@@ -44,7 +45,6 @@ package mailstore
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -301,12 +301,14 @@ func (s *Store) mailbox(user, name string, create bool) (*mailbox, error) {
 		return nil, err
 	}
 	name = canonical(name)
+	// An open mailbox's name was checked when it was opened: look it up
+	// before building its directory name, on every command.
+	if mb := s.lookup(user, name); mb != nil {
+		return mb, nil
+	}
 	dir, err := dirOf(user, name)
 	if err != nil {
 		return nil, err
-	}
-	if mb := s.lookup(user, name); mb != nil {
-		return mb, nil
 	}
 	// Opening, creating, deleting and renaming are serialised so that two
 	// sessions opening a new mailbox at once agree on one UIDVALIDITY and
@@ -348,6 +350,7 @@ func (s *Store) openLocked(user, name, dir string, create bool) (*mailbox, error
 		}
 	}
 	mb := &mailbox{store: s, user: user, name: name, dir: dir}
+	mb.uidlistPath, mb.modseqPath = mb.path(uidlistName), mb.path(modseqName)
 	if err := mb.load(); err != nil {
 		return nil, err
 	}
@@ -370,15 +373,24 @@ func (s *Store) nextUIDValidity() uint32 {
 	return v
 }
 
-// uniqueName returns a Maildir unique file name: time, a per-store sequence
-// number and the host name. It is deterministic on a virtual clock.
-func (s *Store) uniqueName() string {
+// appendUniqueName appends a Maildir unique file name to b: time, a
+// per-store sequence number and the host name. It is deterministic on a
+// virtual clock.
+func (s *Store) appendUniqueName(b []byte) []byte {
 	s.mu.Lock()
 	s.uniqueSeq++
 	seq := s.uniqueSeq
 	s.mu.Unlock()
 	now := s.clock.Now()
-	return fmt.Sprintf("%d.M%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, seq, s.host)
+	// "<secs>.M<usecs>Q<seq>.<host>", built without fmt: one of these per
+	// delivered message.
+	b = strconv.AppendInt(b, now.Unix(), 10)
+	b = append(b, ".M"...)
+	b = strconv.AppendInt(b, int64(now.Nanosecond()/1000), 10)
+	b = append(b, 'Q')
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, '.')
+	return append(b, s.host...)
 }
 
 // Mailboxes returns the names of the user's mailboxes, INBOX first and the
@@ -466,6 +478,7 @@ func (s *Store) DeleteMailbox(user, name string) error {
 		s.cache.drop(mb.dir + "/" + m.Key)
 	}
 	mb.msgs = nil
+	mb.dropViewLocked()
 	mb.deleted = true
 	mb.emitLocked(Change{Kind: MailboxDeleted, UIDs: expunged})
 	mb.mu.Unlock()
@@ -540,6 +553,14 @@ type NewMessage struct {
 	Raw          []byte
 	Flags        []Flag
 	InternalDate time.Time
+	// Client says a mail client put the message there (IMAP APPEND), so
+	// it has been seen by a client already: its file goes straight to cur/
+	// ("cur/<key>:2,<flags>"), as a mail user agent files what it writes,
+	// rather than to new/, Maildir's place for mail no client has seen
+	// (what SMTP and LMTP deliver). \Recent does not depend on it: it is
+	// kept by UID (see Select). It spares the first SELECT after a large
+	// import the move of every file from new/ to cur/.
+	Client bool
 }
 
 // DeliverBatch stores several messages with one update of the UID list, the
@@ -703,11 +724,8 @@ func (s *Store) appendFile(name string, data []byte) error {
 	return f.Close()
 }
 
+// readAll reads a whole file, with the file system's own ReadFile where it
+// has one (one read of the right size, where io.ReadAll grows its buffer).
 func readAll(fsys hackpadfs.FS, name string) ([]byte, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
+	return hackpadfs.ReadFile(fsys, name)
 }

@@ -122,6 +122,7 @@ func (mb *mailbox) storeFlags(uids []uint32, op StoreOp, flags []Flag, since uin
 			change.ModSeq = mb.nextModSeqLocked()
 		}
 		r.file, r.Flags, r.ModSeq = file, next, change.ModSeq
+		mb.dropViewLocked()
 		appendStateLine(&log, r)
 		mf := MessageFlags{UID: r.UID, Flags: cloneFlags(next), ModSeq: r.ModSeq, Changed: true}
 		results = append(results, mf)
