@@ -124,12 +124,7 @@ func (s *Session) loggedIn(c *cmd, user string, err error) error {
 	s.user = user
 	s.setState(Authenticated)
 	// RFC 9051 §6.2.3: a CAPABILITY response code with the new list.
-	e := imapwire.NewEncoder(nil)
-	e.Atom("CAPABILITY")
-	for _, cp := range s.capabilities() {
-		e.SP().Atom(cp)
-	}
-	c.okCode = string(e.Bytes())
+	c.okCode = authenticatedCapabilityCode()
 	c.okText = "Logged in"
 	return nil
 }

@@ -2,7 +2,7 @@ package imap
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/wirelab/wirelab/engine/clock"
@@ -61,7 +61,7 @@ func Serve(ctx context.Context, cfg *Config, stream transport.Stream, opts Serve
 		}
 	})
 	err := driver.Run(ctx, sess, stream, driver.Options{
-		Name:       fmt.Sprintf("imap: session %d", opts.ID),
+		Name:       "imap: session " + strconv.FormatUint(opts.ID, 10),
 		Clock:      clk,
 		Timeout:    timeout,
 		ExpireLine: []byte(autologoutBye),
