@@ -558,7 +558,7 @@ func (f *fetcher) message(i int) error {
 // recorded.
 func (f *fetcher) writeFlags(e *imapwire.Encoder, m *mailstore.Message) {
 	s, sel := f.s, f.s.sel
-	recent := !s.rev2 && len(sel.recent) > 0 && sel.recent[m.UID]
+	recent := !s.rev2 && sel.recent.has(m.UID)
 	e.BeginList()
 	for i, fl := range m.Flags {
 		if i > 0 {

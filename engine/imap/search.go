@@ -524,7 +524,7 @@ func (s *Session) runSearch(prog *searchKey) ([]searchHit, error) {
 		if j == len(msgs) || msgs[j].UID != uid {
 			continue
 		}
-		m = searchMsg{seq: uint32(i + 1), info: &msgs[j], recent: sel.recent[uid]}
+		m = searchMsg{seq: uint32(i + 1), info: &msgs[j], recent: sel.recent.has(uid)}
 		if ctx.match(prog, &m) {
 			found = append(found, searchHit{m.seq, uid, msgs[j].ModSeq})
 		}

@@ -18,7 +18,7 @@ type selection struct {
 	readOnly bool
 	validity uint32
 	uids     []uint32        // sequence number i+1 -> UID
-	recent   map[uint32]bool // \Recent for this session (IMAP4rev1)
+	recent   recentSet       // \Recent for this session (IMAP4rev1)
 	cancel   func()
 
 	// flags holds the flags this session last reported for the messages
@@ -98,10 +98,7 @@ func (s *Session) open(name string, readOnly bool) (*selection, error) {
 	sel.noModSeq = status.HighestModSeq == 0
 	sel.msgs, sel.msgsShared = snap.Messages, true
 	sel.uids = make([]uint32, len(snap.Messages))
-	sel.recent = make(map[uint32]bool, len(snap.Recent))
-	for _, uid := range snap.Recent {
-		sel.recent[uid] = true
-	}
+	sel.recent = recentSet(slices.Clone(snap.Recent))
 	for i := range sel.msgs {
 		sel.uids[i] = sel.msgs[i].UID
 	}
@@ -127,7 +124,7 @@ func (sel *selection) reported(uid uint32) []string {
 	for i, f := range m.Flags {
 		out[i] = string(f)
 	}
-	if !sel.rev2AtOpen && sel.recent[uid] {
+	if !sel.rev2AtOpen && sel.recent.has(uid) {
 		out = append(out, string(mailstore.FlagRecent))
 	}
 	return out
@@ -306,13 +303,13 @@ func (s *Session) learnAppended(added []uint32, flagged map[uint32]bool) {
 		claimed, _ := s.cfg.Store.ClaimRecent(s.user, sel.name, added[len(added)-1])
 		for _, uid := range claimed {
 			if _, ok := slices.BinarySearch(added, uid); ok {
-				sel.recent[uid] = true
+				sel.recent.add(uid)
 			}
 		}
 	}
 	for _, uid := range added {
 		sel.flags[uid] = nil
-		if sel.recent[uid] && !s.rev2 {
+		if sel.recent.has(uid) && !s.rev2 {
 			sel.flags[uid] = []string{string(mailstore.FlagRecent)}
 		}
 		flagged[uid] = false
@@ -380,13 +377,13 @@ func (s *Session) expungeFromView(e *imapwire.Encoder, uids []uint32) {
 			e.Untagged().Number(uint32(i - k + 1)).SP().Atom("EXPUNGE").CRLF()
 		}
 		delete(sel.flags, gone[k])
-		delete(sel.recent, gone[k])
 		sel.parsed.drop(gone[k])
 	}
 	sel.uids = slices.DeleteFunc(sel.uids, func(uid uint32) bool {
 		_, ok := slices.BinarySearch(gone, uid)
 		return ok
 	})
+	sel.recent.remove(gone)
 	if sel.msgsShared {
 		sel.msgs, sel.msgsShared = slices.Clone(sel.msgs), false
 	}
@@ -397,4 +394,35 @@ func (s *Session) expungeFromView(e *imapwire.Encoder, uids []uint32) {
 	if s.qresync {
 		e.Untagged().Atom("VANISHED").SP().SeqSet(imapwire.SeqSetOf(gone...)).CRLF()
 	}
+}
+
+// recentSet holds the UIDs that are \Recent to a session, ascending, as
+// the store hands them out (Select, ClaimRecent): after an import that is
+// every message of the mailbox, and a sorted slice costs SELECT one copy
+// where a map cost an insertion per message.
+type recentSet []uint32
+
+func (r recentSet) has(uid uint32) bool {
+	_, ok := slices.BinarySearch(r, uid)
+	return ok
+}
+
+// add puts uid in the set; new messages have the highest UIDs, so this is
+// nearly always an append.
+func (r *recentSet) add(uid uint32) {
+	if n := len(*r); n == 0 || (*r)[n-1] < uid {
+		*r = append(*r, uid)
+		return
+	}
+	if i, ok := slices.BinarySearch(*r, uid); !ok {
+		*r = slices.Insert(*r, i, uid)
+	}
+}
+
+// remove takes the expunged UIDs, ascending, out of the set.
+func (r *recentSet) remove(gone []uint32) {
+	*r = slices.DeleteFunc(*r, func(uid uint32) bool {
+		_, ok := slices.BinarySearch(gone, uid)
+		return ok
+	})
 }

@@ -308,7 +308,7 @@ func sameFlags(a, b []string) bool {
 // stored ones, then \Recent under IMAP4rev1 (RFC 9051 dropped it).
 func (s *Session) viewFlags(m *mailstore.Message) []string {
 	out := flagStrings(m.Flags)
-	if !s.rev2 && s.sel.recent[m.UID] {
+	if !s.rev2 && s.sel.recent.has(m.UID) {
 		out = append(out, string(mailstore.FlagRecent))
 	}
 	return out
