@@ -869,7 +869,7 @@ func (mb *mailbox) readUID(uid uint32, fill bool) ([]byte, error) {
 		}
 		// The file is read without the lock, so a flag change may rename
 		// it meanwhile; then look its name up again.
-		data, err := readAll(mb.store.fs, mb.path(file))
+		data, err := readMessage(mb.store.fs, mb.path(file))
 		if errors.Is(err, fs.ErrNotExist) && attempt < maxReadAttempts {
 			continue
 		}

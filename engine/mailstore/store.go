@@ -729,3 +729,19 @@ func (s *Store) appendFile(name string, data []byte) error {
 func readAll(fsys hackpadfs.FS, name string) ([]byte, error) {
 	return hackpadfs.ReadFile(fsys, name)
 }
+
+// sharedReader is a file system that can hand out a file's contents
+// without copying them (engine/memfs); the caller must not modify them.
+type sharedReader interface {
+	ReadFileShared(name string) ([]byte, error)
+}
+
+// readMessage reads a message file. Store.Read's callers never modify what
+// it returns, so an in-memory file system's bytes are handed out as they
+// are: a SEARCH BODY of 10,000 messages would otherwise copy them all.
+func readMessage(fsys hackpadfs.FS, name string) ([]byte, error) {
+	if sr, ok := fsys.(sharedReader); ok {
+		return sr.ReadFileShared(name)
+	}
+	return hackpadfs.ReadFile(fsys, name)
+}

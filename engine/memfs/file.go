@@ -3,6 +3,7 @@ package memfs
 import (
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -147,6 +148,11 @@ func (f *file) writeAt(op string, p []byte, off int64, seq bool) (int, error) {
 	}
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if off < int64(len(n.data)) && n.shared.Load() {
+		// Someone holds the bytes this write would change.
+		n.data = slices.Clone(n.data)
+		n.shared.Store(false)
 	}
 	end := off + int64(len(p))
 	switch {

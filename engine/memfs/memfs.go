@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hack-pad/hackpadfs"
@@ -59,6 +60,9 @@ type node struct {
 	modTime  time.Time
 	data     []byte           // a file's contents
 	children map[string]*node // a directory's entries
+	// shared: ReadFileShared handed data out, so it must not be
+	// overwritten in place (set under the read lock, hence atomic).
+	shared atomic.Bool
 }
 
 func (n *node) isDir() bool { return n.mode.IsDir() }
@@ -402,6 +406,25 @@ func (fsys *FS) ReadFile(name string) ([]byte, error) {
 		return nil, pathErr("read", name, hackpadfs.ErrIsDir)
 	}
 	return slices.Clone(n.data), nil
+}
+
+// ReadFileShared returns name's contents without copying them: the caller
+// must not modify them, and writes to the file after this call leave them
+// as they are (the file copies its data before it is next overwritten in
+// place). A mail store reads each message whole many times and changes
+// none.
+func (fsys *FS) ReadFileShared(name string) ([]byte, error) {
+	fsys.mu.RLock()
+	defer fsys.mu.RUnlock()
+	n, err := fsys.lookupLocked("open", name)
+	if err != nil {
+		return nil, err
+	}
+	if n.isDir() {
+		return nil, pathErr("read", name, hackpadfs.ErrIsDir)
+	}
+	n.shared.Store(true)
+	return n.data[:len(n.data):len(n.data)], nil
 }
 
 // WriteFile creates or truncates name and writes data to it.

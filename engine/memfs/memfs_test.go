@@ -147,3 +147,43 @@ func TestAppendKeepsEarlierReads(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFileShared: the bytes ReadFileShared hands out stay as they were
+// whatever is written to the file afterwards, in place or at its end.
+func TestReadFileShared(t *testing.T) {
+	fsys := memfs.New(nil)
+	if err := fsys.WriteFile("m", []byte("Subject: one\n\nbody\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shared, err := fsys.ReadFileShared("m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fsys.OpenFile("m", hackpadfs.FlagReadWrite, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.(hackpadfs.WriterAtFile).WriteAt([]byte("XXXXXXX"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.(hackpadfs.SeekerFile).Seek(0, io.SeekEnd); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.(hackpadfs.ReadWriterFile).Write([]byte("more\n")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got := string(shared); got != "Subject: one\n\nbody\n" {
+		t.Errorf("shared bytes changed to %q", got)
+	}
+	now, err := fsys.ReadFile("m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(now), "XXXXXXX: one\n\nbody\nmore\n"; got != want {
+		t.Errorf("file holds %q; want %q", got, want)
+	}
+	if _, err := fsys.ReadFileShared("."); !errors.Is(err, hackpadfs.ErrIsDir) {
+		t.Errorf("ReadFileShared of a directory: %v", err)
+	}
+}
