@@ -17,8 +17,8 @@ type selection struct {
 	name     string
 	readOnly bool
 	validity uint32
-	uids     []uint32        // sequence number i+1 -> UID
-	recent   recentSet       // \Recent for this session (IMAP4rev1)
+	uids     []uint32  // sequence number i+1 -> UID
+	recent   recentSet // \Recent for this session (IMAP4rev1)
 	cancel   func()
 
 	// flags holds the flags this session last reported for the messages
