@@ -260,3 +260,15 @@ func serveExtraFlags(bin string) []string {
 	}
 	return nil
 }
+
+// minimalResponses asks wirelab's local DNS server for answers of the shape
+// Unbound gives by default (minimal-responses: yes): the answer section
+// alone, without the zone's NS RRset and addresses after it; in the
+// versions that have the flag.
+func minimalResponses(bin string) []string {
+	out, _ := exec.Command(bin, "serve", "-h").CombinedOutput()
+	if strings.Contains(string(out), "-minimal-responses") {
+		return []string{"--minimal-responses"}
+	}
+	return nil
+}

@@ -177,7 +177,7 @@ func dnsHitRows(c config, t tools, work string, res *results) error {
 	}
 
 	progress("starting wirelab's local DNS server")
-	wl, err := startWirelab(wlDNS, t.wirelab, "--world", worldPath, "--dns", "127.0.0.1:0")
+	wl, err := startWirelab(wlDNS, t.wirelab, append([]string{"--world", worldPath, "--dns", "127.0.0.1:0"}, minimalResponses(t.wirelab)...)...)
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,7 @@ func coldRows(c config, t tools, work string, res *results) error {
 	}
 	for run := 1; run <= c.runs; run++ {
 		progress("cold resolution run %d/%d: %s", run, c.runs, wlDNS)
-		wl, err := startWirelab(wlDNS, t.wirelab, "--world", worldPath, "--dns", "127.0.0.1:0")
+		wl, err := startWirelab(wlDNS, t.wirelab, append([]string{"--world", worldPath, "--dns", "127.0.0.1:0"}, minimalResponses(t.wirelab)...)...)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -102,5 +103,26 @@ func TestResolveCommand(t *testing.T) {
 		if out, err := exec.Command(binPath, append([]string{"resolve"}, args...)...).CombinedOutput(); err == nil {
 			t.Errorf("wirelab resolve %v succeeded:\n%s", args, out)
 		}
+	}
+}
+
+// TestDigMinimalResponses: a positive answer carries the zone's name
+// servers in its authority section unless --minimal-responses leaves them
+// out; a negative answer keeps its SOA either way (RFC 2308 §3).
+func TestDigMinimalResponses(t *testing.T) {
+	for _, tc := range []struct {
+		flags         []string
+		wantAuthority bool
+	}{{nil, true}, {[]string{"--minimal-responses"}, false}} {
+		t.Run(fmt.Sprint(tc.flags), func(t *testing.T) {
+			srv := startServe(t, tc.flags...)
+			got := dig(t, srv, "www.example.com", "+noall", "+authority")
+			if has := strings.Contains(got, "\tNS\t"); has != tc.wantAuthority {
+				t.Errorf("authority section of a positive answer:\n%s\nwant NS records: %v", got, tc.wantAuthority)
+			}
+			if got := dig(t, srv, "nosuch.example.com", "+noall", "+authority"); !strings.Contains(got, "\tSOA\t") {
+				t.Errorf("authority section of NXDOMAIN:\n%s\nwant the SOA", got)
+			}
+		})
 	}
 }

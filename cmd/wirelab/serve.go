@@ -44,6 +44,7 @@ type serveFlags struct {
 	dns, dnsServer  string
 	exposeDNS       bool
 	rootHints       string
+	minimalDNS      bool
 	tlsCert, tlsKey string
 	hostname        string
 	cpuProfile      string
@@ -68,6 +69,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&f.dns, "dns", "127.0.0.1:1053", "DNS listen `address` (UDP and TCP) for the world's local DNS server; empty turns it off")
 	fl.StringVar(&f.dnsServer, "dns-server", "", "which local DNS server of the world answers on --dns (default: the first one)")
 	fl.BoolVar(&f.exposeDNS, "expose-dns", false, "also run every root, TLD and authoritative server of the world on its own address in 127.53.0.0/16, port 53 (needs root), for real resolvers and dig +trace")
+	fl.BoolVar(&f.minimalDNS, "minimal-responses", false, "the local DNS server leaves the authority and additional sections out of positive answers, as Unbound does by default")
 	fl.StringVar(&f.rootHints, "root-hints", "", "with --expose-dns, write a root hints `file` (named.root format) for a real resolver such as Unbound")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM) for STLS (default: self-signed at start)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
@@ -351,7 +353,7 @@ func startDNS(ctx context.Context, w *world.World, f serveFlags, log *slog.Logge
 	}
 	// Replica addresses rotate between answers, as the lecture's load
 	// distribution shows.
-	l, err := lab.Build(w, lab.Options{Seed: 1, Switches: resolver.Switches{RoundRobin: true}})
+	l, err := lab.Build(w, lab.Options{Seed: 1, Switches: resolver.Switches{RoundRobin: true, MinimalResponses: f.minimalDNS}})
 	if errors.Is(err, lab.ErrNoDNS) {
 		log.Info("dns off: the world has no dns/ files")
 		return nil, nil
