@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -390,11 +389,12 @@ func startDNS(ctx context.Context, w *world.World, f serveFlags, log *slog.Logge
 			}
 		}
 	}
-	// Several readers, so that unpacking and packing run in parallel.
+	// One reader: a second one on the same socket only waits for the
+	// first's read to end (the socket's read lock) and costs a wake-up per
+	// batch; with dnsperf on this 2-CPU machine one reader answered as
+	// many cache hits (86,000-111,000 a second) for 8% less CPU.
 	uc := udp.(*net.UDPConn) // what ListenPacket("udp") returns
-	for range runtime.GOMAXPROCS(0) {
-		d.wg.Go(func() { fe.serveUDP(ctx, uc) })
-	}
+	d.wg.Go(func() { fe.serveUDP(ctx, uc) })
 	d.wg.Go(func() { fe.serveTCP(ctx, tcp, &d.wg) })
 	return d, nil
 }
