@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/wirelab/wirelab/internal/loginstorm"
 )
 
 // parseKV reads the "key=value ..." line a workload script prints.
@@ -93,7 +94,7 @@ func loginStorm(addr string, clients int, d time.Duration) (float64, error) {
 	for c := range clients {
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
-				if err := loginCycle(addr, fmt.Sprintf("c%di%d", c, i)); err != nil {
+				if err := loginstorm.Cycle(addr, fmt.Sprintf("c%di%d", c, i), benchUser, benchPass); err != nil {
 					if ctx.Err() == nil {
 						errs <- err
 					}
@@ -110,49 +111,6 @@ func loginStorm(addr string, clients int, d time.Duration) (float64, error) {
 		return 0, fmt.Errorf("login storm: %w", err)
 	}
 	return float64(cycles.Load()) / elapsed.Seconds(), nil
-}
-
-// loginCycle is one connection: greeting, LOGIN (RFC 3501 §6.2.3), LOGOUT
-// (§6.1.3).
-func loginCycle(addr, tag string) error {
-	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(c)
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("greeting: %w", err)
-	}
-	if !strings.HasPrefix(line, "* OK") {
-		return fmt.Errorf("greeting %q", line)
-	}
-	await := func(t string) error {
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return fmt.Errorf("%s: %w", t, err)
-			}
-			if strings.HasPrefix(line, t+" ") {
-				if !strings.HasPrefix(line, t+" OK") {
-					return fmt.Errorf("%q", line)
-				}
-				return nil
-			}
-		}
-	}
-	if _, err := fmt.Fprintf(c, "%sa LOGIN %s %s\r\n", tag, benchUser, benchPass); err != nil {
-		return err
-	}
-	if err := await(tag + "a"); err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintf(c, "%sb LOGOUT\r\n", tag); err != nil {
-		return err
-	}
-	return await(tag + "b")
 }
 
 // dnsperfResult is what one dnsperf run reported.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wirelab/wirelab/internal/loginstorm"
 )
 
 // The login storm: stormClients clients, each in a loop connecting,
@@ -84,7 +85,7 @@ func runStorm(b *testing.B, addr string, pid int) {
 	for c := range stormClients {
 		wg.Go(func() {
 			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
-				if err := stormCycle(addr, fmt.Sprintf("c%di%d", c, i)); err != nil {
+				if err := loginstorm.Cycle(addr, fmt.Sprintf("c%di%d", c, i), stormUser, stormPass); err != nil {
 					errs <- err
 					return
 				}
@@ -125,49 +126,6 @@ func processCPU(pid int) (time.Duration, bool) {
 	}
 	// Clock ticks; USER_HZ is 100 on every Linux this runs on.
 	return time.Duration(utime+stime) * 10 * time.Millisecond, true
-}
-
-// stormCycle is one connection of the storm: greeting, LOGIN (RFC 9051
-// §6.2.3), LOGOUT (§6.1.3).
-func stormCycle(addr, tag string) error {
-	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(c)
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("greeting: %w", err)
-	}
-	if !strings.HasPrefix(line, "* OK") {
-		return fmt.Errorf("greeting %q", line)
-	}
-	await := func(t string) error {
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return fmt.Errorf("%s: %w", t, err)
-			}
-			if strings.HasPrefix(line, t+" ") {
-				if !strings.HasPrefix(line, t+" OK") {
-					return fmt.Errorf("%s: %q", t, line)
-				}
-				return nil
-			}
-		}
-	}
-	if _, err := fmt.Fprintf(c, "%sa LOGIN %s %s\r\n", tag, stormUser, stormPass); err != nil {
-		return err
-	}
-	if err := await(tag + "a"); err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintf(c, "%sb LOGOUT\r\n", tag); err != nil {
-		return err
-	}
-	return await(tag + "b")
 }
 
 // memCounters are the cumulative allocation counters of runtime.MemStats.
