@@ -35,6 +35,10 @@ type maildirWorlds struct {
 	n    int // numbers the old trees moved aside
 }
 
+// maxClearAttempts bounds how often prepare moves the last world aside
+// while the last transcript's servers keep writing into it.
+const maxClearAttempts = 20
+
 // prepare replaces what is under dir with t's world, unless it is there.
 func (m *maildirWorlds) prepare(t *conformance.Transcript) error {
 	m.mu.Lock()
@@ -54,15 +58,24 @@ func (m *maildirWorlds) prepare(t *conformance.Transcript) error {
 	mailDir := filepath.Join(m.dir, "mail")
 	// The last transcript's server processes may still be writing there
 	// (a logout is answered before the session's last flush), so the old
-	// tree is moved aside at once and removed as well as it can be.
-	old := filepath.Join(m.dir, fmt.Sprintf("old-%d", m.n))
-	m.n++
-	if err := os.Rename(mailDir, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("--maildir: clear the last world: %w", err)
-	}
-	os.RemoveAll(old)
-	if err := os.Mkdir(mailDir, 0o700); err != nil {
-		return fmt.Errorf("--maildir: %w", err)
+	// tree is moved aside at once and removed as well as it can be; one
+	// that writes again after the move (Dovecot recreating its index
+	// directory) makes the tree reappear, and it is moved aside again.
+	for attempt := 1; ; attempt++ {
+		old := filepath.Join(m.dir, fmt.Sprintf("old-%d", m.n))
+		m.n++
+		if err := os.Rename(mailDir, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("--maildir: clear the last world: %w", err)
+		}
+		os.RemoveAll(old)
+		err := os.Mkdir(mailDir, 0o700)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || attempt == maxClearAttempts {
+			return fmt.Errorf("--maildir: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	abs, err := filepath.Abs(mailDir)
 	if err != nil {
