@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+
+	"github.com/hack-pad/hackpadfs"
 )
 
 // keywordsName is the per-mailbox file that maps keyword letters to names,
@@ -155,7 +157,7 @@ func (t *keywordTable) encode() []byte {
 
 // readKeywords loads the mailbox's keyword table; no file is an empty one.
 func (mb *mailbox) readKeywords() (keywordTable, error) {
-	data, err := readAll(mb.store.fs, mb.path(keywordsName))
+	data, err := hackpadfs.ReadFile(mb.store.fs, mb.path(keywordsName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return keywordTable{index: make(map[string]int)}, nil
 	}

@@ -358,7 +358,7 @@ type uidList struct {
 // Dovecot's list, and then to validity 0.
 func (mb *mailbox) readUIDList() (uidList, error) {
 	ul := uidList{known: make(map[string]uint32)}
-	data, err := readAll(mb.store.fs, mb.path(uidlistName))
+	data, err := hackpadfs.ReadFile(mb.store.fs, mb.uidlistPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		ul.known, ul.validity, ul.next, err = mb.readDovecotUIDList()
 		return ul, err
@@ -437,7 +437,7 @@ const dovecotUIDList = "dovecot-uidlist"
 // Anything else, or no file, gives validity 0: a fresh start.
 func (mb *mailbox) readDovecotUIDList() (known map[string]uint32, validity, next uint32, err error) {
 	known = make(map[string]uint32)
-	data, err := readAll(mb.store.fs, mb.path(dovecotUIDList))
+	data, err := hackpadfs.ReadFile(mb.store.fs, mb.path(dovecotUIDList))
 	if err != nil {
 		return known, 0, 0, nil
 	}
@@ -483,7 +483,7 @@ func (mb *mailbox) writeUIDListLocked() error {
 		b.WriteString(r.Key)
 		b.WriteByte('\n')
 	}
-	if err := mb.store.writeFileAtomic(mb.path(uidlistName), b.Bytes()); err != nil {
+	if err := mb.store.writeFileAtomic(mb.uidlistPath, b.Bytes()); err != nil {
 		return mb.errorf("write uid list", err)
 	}
 	mb.deadLines = 0
@@ -513,7 +513,7 @@ func (mb *mailbox) readFiles() (map[string]*record, error) {
 				r.Size = info.Size()
 			}
 			if r.VSize < 0 {
-				data, err := readAll(mb.store.fs, mb.path(r.file))
+				data, err := hackpadfs.ReadFile(mb.store.fs, mb.path(r.file))
 				if err != nil {
 					return nil, mb.errorf("read "+r.file, err)
 				}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/hack-pad/hackpadfs"
 )
 
 // modseqName is the per-mailbox log of mod-sequences (RFC 7162). It is
@@ -71,7 +73,7 @@ type modseqLog struct {
 // readModSeqLog parses the mailbox's log; a missing one gives exists=false.
 func (mb *mailbox) readModSeqLog() (*modseqLog, error) {
 	l := &modseqLog{entries: make(map[uint32]modseqEntry)}
-	data, err := readAll(mb.store.fs, mb.path(modseqName))
+	data, err := hackpadfs.ReadFile(mb.store.fs, mb.modseqPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, nil
 	}
@@ -190,7 +192,7 @@ func (mb *mailbox) compactLogLocked() error {
 	for _, r := range mb.msgs {
 		appendStateLine(&b, r)
 	}
-	if err := mb.store.writeFileAtomic(mb.path(modseqName), b.Bytes()); err != nil {
+	if err := mb.store.writeFileAtomic(mb.modseqPath, b.Bytes()); err != nil {
 		return mb.errorf("write modseq log", err)
 	}
 	mb.logLines = 1 + len(mb.history) + len(mb.msgs)

@@ -99,21 +99,26 @@ func (s *Store) Keywords(user, name string) ([]Flag, error) {
 
 // recentLocked lists the unclaimed messages with UIDs up to upTo.
 func (mb *mailbox) recentLocked(upTo uint32) []uint32 {
-	i := sort.Search(len(mb.msgs), func(i int) bool { return mb.msgs[i].UID >= mb.firstRecent })
-	if i == len(mb.msgs) {
+	recs := mb.recentRecordsLocked(upTo)
+	if len(recs) == 0 {
 		return nil
 	}
-	out := make([]uint32, 0, len(mb.msgs)-i)
-	for _, r := range mb.msgs[i:] {
-		if r.UID > upTo {
-			break
-		}
-		out = append(out, r.UID)
-	}
-	if len(out) == 0 {
-		return nil
+	out := make([]uint32, len(recs))
+	for i, r := range recs {
+		out[i] = r.UID
 	}
 	return out
+}
+
+// recentRecordsLocked returns the records of the unclaimed messages with
+// UIDs up to upTo: a run at the end of msgs, which is in UID order.
+func (mb *mailbox) recentRecordsLocked(upTo uint32) []*record {
+	i := sort.Search(len(mb.msgs), func(i int) bool { return mb.msgs[i].UID >= mb.firstRecent })
+	j := sort.Search(len(mb.msgs), func(j int) bool { return mb.msgs[j].UID > upTo })
+	if j <= i {
+		return nil
+	}
+	return mb.msgs[i:j]
 }
 
 // claimLocked marks the messages up to upTo as claimed, in memory and in the
@@ -123,31 +128,22 @@ func (mb *mailbox) claimLocked(upTo uint32) ([]uint32, error) {
 	if upTo < mb.firstRecent {
 		return nil, nil
 	}
-	i := sort.Search(len(mb.msgs), func(i int) bool { return mb.msgs[i].UID >= mb.firstRecent })
-	var out []uint32
-	if i < len(mb.msgs) {
-		out = make([]uint32, 0, len(mb.msgs)-i)
-	}
-	for _, r := range mb.msgs[i:] {
-		if r.UID > upTo {
-			break
+	out := mb.recentLocked(upTo)
+	// The move out of new/ tells other Maildir readers that a client has
+	// seen the message; an exclusive store has none, and the claim is
+	// recorded below either way. Mail a client put here (APPEND, COPY,
+	// MOVE) is in cur/ already.
+	if !mb.store.exclusive {
+		for _, r := range mb.recentRecordsLocked(upTo) {
+			if !strings.HasPrefix(r.file, "new/") {
+				continue
+			}
+			file := "cur/" + r.Key + ":2," + infoFromFlags(r.Flags, r.extra, &mb.keywords)
+			// Best effort: a file left in new/ is still the same message.
+			if err := hackpadfs.Rename(mb.store.fs, mb.path(r.file), mb.path(file)); err == nil {
+				r.file = file
+			}
 		}
-		out = append(out, r.UID)
-		// The move out of new/ tells other Maildir readers that a client
-		// has seen the message; an exclusive store has none, and the
-		// claim is recorded below either way. Mail a client put here
-		// (APPEND, COPY, MOVE) is in cur/ already.
-		if mb.store.exclusive || !strings.HasPrefix(r.file, "new/") {
-			continue
-		}
-		file := "cur/" + r.Key + ":2," + infoFromFlags(r.Flags, r.extra, &mb.keywords)
-		// Best effort: a file left in new/ is still the same message.
-		if err := hackpadfs.Rename(mb.store.fs, mb.path(r.file), mb.path(file)); err == nil {
-			r.file = file
-		}
-	}
-	if len(out) == 0 {
-		out = nil
 	}
 	next := mb.uidNext
 	if upTo < next-1 {

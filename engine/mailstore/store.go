@@ -724,12 +724,6 @@ func (s *Store) appendFile(name string, data []byte) error {
 	return f.Close()
 }
 
-// readAll reads a whole file, with the file system's own ReadFile where it
-// has one (one read of the right size, where io.ReadAll grows its buffer).
-func readAll(fsys hackpadfs.FS, name string) ([]byte, error) {
-	return hackpadfs.ReadFile(fsys, name)
-}
-
 // sharedReader is a file system that can hand out a file's contents
 // without copying them (engine/memfs); the caller must not modify them.
 type sharedReader interface {

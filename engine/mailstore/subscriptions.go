@@ -7,6 +7,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/hack-pad/hackpadfs"
 )
 
 // subscriptionsName is the per-user file of subscribed mailbox names, one
@@ -92,7 +94,7 @@ func (s *Store) editSubscriptions(user string, edit func(map[string]bool)) error
 
 func (s *Store) readSubscriptions(user string) (map[string]bool, error) {
 	set := make(map[string]bool)
-	data, err := readAll(s.fs, path.Join(user, subscriptionsName))
+	data, err := hackpadfs.ReadFile(s.fs, path.Join(user, subscriptionsName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return set, nil
 	}
