@@ -120,10 +120,7 @@ func (sel *selection) reported(uid uint32) []string {
 	if m == nil {
 		return nil
 	}
-	out := make([]string, len(m.Flags), len(m.Flags)+1)
-	for i, f := range m.Flags {
-		out[i] = string(f)
-	}
+	out := flagStrings(m.Flags)
 	if !sel.rev2AtOpen && sel.recent.has(uid) {
 		out = append(out, string(mailstore.FlagRecent))
 	}
@@ -141,13 +138,18 @@ func (sel *selection) reportedHas(uid uint32, flag mailstore.Flag) bool {
 }
 
 // writable returns the message with the given UID for the caller to
-// change, first copying msgs if it is still the store's shared snapshot;
-// pointers msg returned before are then stale.
+// change (see own).
 func (sel *selection) writable(uid uint32) *mailstore.Message {
+	sel.own()
+	return sel.msg(uid)
+}
+
+// own copies msgs if it is still the store's shared snapshot, before the
+// session changes it; pointers msg returned before are then stale.
+func (sel *selection) own() {
 	if sel.msgsShared {
 		sel.msgs, sel.msgsShared = slices.Clone(sel.msgs), false
 	}
-	return sel.msg(uid)
 }
 
 // pin records the flags last reported for uid before the view learns a
@@ -384,9 +386,7 @@ func (s *Session) expungeFromView(e *imapwire.Encoder, uids []uint32) {
 		return ok
 	})
 	sel.recent.remove(gone)
-	if sel.msgsShared {
-		sel.msgs, sel.msgsShared = slices.Clone(sel.msgs), false
-	}
+	sel.own()
 	sel.msgs = slices.DeleteFunc(sel.msgs, func(m mailstore.Message) bool {
 		_, ok := slices.BinarySearch(gone, m.UID)
 		return ok
