@@ -161,9 +161,9 @@ type run struct {
 	mu  sync.Mutex
 	out bytes.Buffer
 	// stop ends poll, which closes polled when it has returned; both nil
-	// without Wake.
+	// without Wake. finish waits for polled before it ends the session,
+	// so poll never meets an ended one.
 	stop, polled chan struct{}
-	ended        bool // under mu: poll must not touch the session any more
 }
 
 // poll sends what the session has to say between commands whenever Wake
@@ -177,10 +177,6 @@ func (d *run) poll() {
 		case <-d.opts.Wake:
 		}
 		d.mu.Lock()
-		if d.ended {
-			d.mu.Unlock()
-			return
-		}
 		data := d.opts.Poll(d.clk.Now())
 		if len(data) > 0 {
 			if err := d.conn.Send(data); err != nil {
@@ -252,9 +248,6 @@ func (d *run) flush() error {
 }
 
 func (d *run) finish(err error) error {
-	d.mu.Lock()
-	d.ended = true
-	d.mu.Unlock()
 	if d.polled != nil {
 		close(d.stop)
 		// poll may be blocked in a send to a client that does not read:
