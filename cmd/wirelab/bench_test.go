@@ -38,6 +38,9 @@ func writeBenchWorld(tb testing.TB, n int) string {
 // BenchmarkPoplibRetrieve10k retrieves a 10,000-message maildrop kept on
 // disk (--data) completely with Python's poplib over loopback: login, STAT,
 // UIDL, RETR of every message, QUIT. It reports the client's wall time.
+//
+// The client is bench/peers's POP3 workload, the one the peer comparison
+// runs against Dovecot.
 func BenchmarkPoplibRetrieve10k(b *testing.B) {
 	python := needTool(b, "python3", "python3")
 	srv := startServe(b, "--world", writeBenchWorld(b, benchMessages), "--data", b.TempDir())
@@ -45,7 +48,7 @@ func BenchmarkPoplibRetrieve10k(b *testing.B) {
 	var total float64
 	runs := 0
 	for b.Loop() {
-		out, err := exec.Command(python, "testdata/poplib_bench.py", host, port, "bench", "bench").CombinedOutput()
+		out, err := exec.Command(python, "../../bench/peers/pop3_workload.py", host, port, "bench", "bench").CombinedOutput()
 		if err != nil {
 			b.Fatalf("poplib: %v\n%s", err, out)
 		}
