@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -62,19 +61,13 @@ func TestDiskErrorsAnswered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var failing atomic.Bool
-			fsys := &mailstore.FaultFS{FS: m, Map: markDiskError, Fail: func(op, name string) error {
-				if failing.Load() {
-					return tc.errno
-				}
-				return nil
-			}}
+			fsys := &mailstore.FaultFS{FS: m, Map: markDiskError}
 			st := mailstore.New(fsys, mailstore.Options{Clock: clock.NewVirtual(clock.Epoch)})
 			w := world.Demo()
 			if _, err := w.Populate(st); err != nil {
 				t.Fatal(err)
 			}
-			failing.Store(true)
+			fsys.FailWrites(tc.errno)
 
 			is := imap.NewSession(&imap.Config{Store: st, Users: w.Users, Hostname: "x"}, 1)
 			var out strings.Builder

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,25 +18,19 @@ import (
 
 // diskEnv is the demo world on a file system whose writes fail with the
 // error in fault while it is set.
-func diskEnv(t *testing.T) (*env, *atomic.Pointer[error]) {
+func diskEnv(t *testing.T) (*env, *mailstore.FaultFS) {
 	t.Helper()
 	m, err := mem.NewFS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fault atomic.Pointer[error]
-	fsys := &mailstore.FaultFS{FS: m, Fail: func(op, name string) error {
-		if e := fault.Load(); e != nil {
-			return *e
-		}
-		return nil
-	}}
+	fsys := &mailstore.FaultFS{FS: m}
 	st := mailstore.New(fsys, mailstore.Options{Clock: clock.NewVirtual(clock.Epoch)})
 	w := world.Demo()
 	if _, err := w.Populate(st); err != nil {
 		t.Fatal(err)
 	}
-	return &env{store: st, cfg: &imap.Config{Store: st, Users: w.Users, Hostname: "imap.example"}, w: w}, &fault
+	return &env{store: st, cfg: &imap.Config{Store: st, Users: w.Users, Hostname: "imap.example"}, w: w}, fsys
 }
 
 // TestDiskFull: while the store cannot be written, commands that write get
@@ -71,7 +64,7 @@ func TestDiskFull(t *testing.T) {
 				before[cmd] = feed(s, cmd)
 			}
 
-			fault.Store(&tc.err)
+			fault.FailWrites(tc.err)
 			writes := []string{
 				"x APPEND INBOX {22+}\r\nSubject: new\r\n\r\nbody\r\n",
 				"x COPY 1 Sent",
@@ -96,7 +89,7 @@ func TestDiskFull(t *testing.T) {
 				t.Errorf("a new session on a %s disk: %q", tc.name, out)
 			}
 
-			fault.Store(nil)
+			fault.FailWrites(nil)
 			for _, cmd := range writes {
 				if out := feed(s, cmd); !strings.Contains(out, "x OK") {
 					t.Errorf("%q after recovery: %q", cmd, out)

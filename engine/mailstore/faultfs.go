@@ -3,6 +3,7 @@ package mailstore
 import (
 	"errors"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/hack-pad/hackpadfs"
@@ -27,10 +28,25 @@ var (
 // replaces every error an operation returns, Fail's included: the native
 // server marks ENOSPC and EROFS with ErrNoSpace and ErrReadOnly there.
 // Reads are never failed by Fail, so a full disk keeps serving mail.
+// FailWrites is the common case of Fail: every write fails alike until
+// it is called with nil.
 type FaultFS struct {
 	FS   hackpadfs.FS
 	Fail func(op, name string) error
 	Map  func(error) error
+
+	failing atomic.Pointer[error] // FailWrites's error, or nil
+}
+
+// FailWrites makes every operation that writes fail with err, as Fail
+// would, until it is called with nil; it is safe to call while the file
+// system is in use.
+func (f *FaultFS) FailWrites(err error) {
+	if err == nil {
+		f.failing.Store(nil)
+		return
+	}
+	f.failing.Store(&err)
 }
 
 var (
@@ -54,6 +70,9 @@ func (f *FaultFS) mapErr(err error) error {
 // before runs Fail for a write; a failure comes back as the path error
 // the operating system would have returned.
 func (f *FaultFS) before(op, name string) error {
+	if p := f.failing.Load(); p != nil {
+		return f.mapErr(&hackpadfs.PathError{Op: op, Path: name, Err: *p})
+	}
 	if f.Fail == nil {
 		return nil
 	}

@@ -2,7 +2,6 @@ package pop3_test
 
 import (
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,13 +24,7 @@ func TestQuitOnFailingDisk(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var fault atomic.Pointer[error]
-			fsys := &mailstore.FaultFS{FS: m, Fail: func(op, name string) error {
-				if e := fault.Load(); e != nil {
-					return *e
-				}
-				return nil
-			}}
+			fsys := &mailstore.FaultFS{FS: m}
 			st := mailstore.New(fsys, mailstore.Options{Clock: clock.NewVirtual(clock.Epoch)})
 			w := world.Demo()
 			if _, err := w.Populate(st); err != nil {
@@ -43,7 +36,7 @@ func TestQuitOnFailingDisk(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			fault.Store(&fail)
+			fsys.FailWrites(fail)
 			s := pop3.NewSession(cfg, 1, clock.Epoch)
 			login(t, s, "alice", "wonderland")
 			if got := feed(s, "RETR 1"); !strings.HasPrefix(got, "+OK") {
@@ -54,7 +47,7 @@ func TestQuitOnFailingDisk(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("DELE, QUIT on a failing disk (-want +got):\n%s", diff)
 			}
-			fault.Store(nil)
+			fsys.FailWrites(nil)
 			after, _, err := st.List("alice", mailstore.Inbox)
 			if err != nil {
 				t.Fatal(err)

@@ -3,7 +3,6 @@ package smtp_test
 import (
 	"errors"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -63,25 +62,19 @@ func TestDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var full atomic.Bool
-	faulty := &mailstore.FaultFS{FS: fsys, Fail: func(op, name string) error {
-		if full.Load() {
-			return mailstore.ErrNoSpace
-		}
-		return nil
-	}}
+	faulty := &mailstore.FaultFS{FS: fsys}
 	st := mailstore.New(faulty, mailstore.Options{})
 	if err := st.EnsureUser("alice"); err != nil {
 		t.Fatal(err)
 	}
 	e.cfg.Store = st
 	script := crlf("HELO c", "MAIL FROM:<bob@example.org>", "RCPT TO:<alice@example.com>", "DATA", "Subject: hi", "", "hello", ".")
-	full.Store(true)
+	faulty.FailWrites(mailstore.ErrNoSpace)
 	got := run(smtp.NewSession(e.cfg, 1, ""), script)
 	if want := "452 4.3.1 Error: insufficient system storage"; got[len(got)-1] != want {
 		t.Errorf("on a full disk: %q, want %q", got[len(got)-1], want)
 	}
-	full.Store(false)
+	faulty.FailWrites(nil)
 	got = run(smtp.NewSession(e.cfg, 2, ""), script)
 	if !strings.HasPrefix(got[len(got)-1], "250 2.0.0") {
 		t.Errorf("after the disk has room: %q", got[len(got)-1])
@@ -91,7 +84,7 @@ func TestDiskFull(t *testing.T) {
 		t.Errorf("alice has %d messages (%v), want the one accepted", len(msgs), err)
 	}
 	// Any other failure stays 451 4.3.0.
-	full.Store(false)
+	faulty.FailWrites(nil)
 	faulty.Fail = func(op, name string) error { return errors.New("i/o error") }
 	got = run(smtp.NewSession(e.cfg, 3, ""), script)
 	if want := "451 4.3.0 Error: local delivery failed"; got[len(got)-1] != want {
