@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -226,5 +227,19 @@ func TestMailWorld(t *testing.T) {
 	slices.Sort(fromMaildir)
 	if diff := cmp.Diff(fromWorld, fromMaildir); diff != "" {
 		t.Errorf("wirelab's and Dovecot's maildrops differ (-wirelab +dovecot):\n%s", diff)
+	}
+}
+
+// TestServeHas reads wirelab serve's flags from its usage text, value
+// flags and switches alike.
+func TestServeHas(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "wirelab")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/wirelab").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for flag, want := range map[string]bool{"http": true, "minimal-responses": true, "minimal": false, "no-such-flag": false} {
+		if got := serveHas(bin, flag); got != want {
+			t.Errorf("serveHas(%q) = %v, want %v", flag, got, want)
+		}
 	}
 }

@@ -254,8 +254,7 @@ func lookPath(name string) (string, error) {
 // uses and that would otherwise take fixed ports: the browser playground's
 // HTTP listener, in the versions that have one.
 func serveExtraFlags(bin string) []string {
-	out, _ := exec.Command(bin, "serve", "-h").CombinedOutput()
-	if strings.Contains(string(out), "-http") {
+	if serveHas(bin, "http") {
 		return []string{"--http", ""}
 	}
 	return nil
@@ -266,9 +265,27 @@ func serveExtraFlags(bin string) []string {
 // alone, without the zone's NS RRset and addresses after it; in the
 // versions that have the flag.
 func minimalResponses(bin string) []string {
-	out, _ := exec.Command(bin, "serve", "-h").CombinedOutput()
-	if strings.Contains(string(out), "-minimal-responses") {
+	if serveHas(bin, "minimal-responses") {
 		return []string{"--minimal-responses"}
 	}
 	return nil
+}
+
+// serveHelp caches wirelab serve's usage text by binary: every start of a
+// server asks it what its flags are.
+var serveHelp sync.Map
+
+// serveHas reports whether the wirelab binary's serve command has flag.
+func serveHas(bin, flag string) bool {
+	help, ok := serveHelp.Load(bin)
+	if !ok {
+		out, _ := exec.Command(bin, "serve", "-h").CombinedOutput()
+		help, _ = serveHelp.LoadOrStore(bin, string(out))
+	}
+	for _, line := range strings.Split(help.(string), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "-"+flag {
+			return true
+		}
+	}
+	return false
 }
